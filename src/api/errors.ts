@@ -1,0 +1,45 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+
+export interface ErrorDetail {
+  [key: string]: unknown;
+}
+
+/** An answer the client gets as `{"error": {code, message, details?}}` (API.md). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: ErrorDetail[],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** Express/body-parser errors carry a `type`; map the ones a client can cause. */
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const type = (err as { type?: unknown } | null)?.type;
+  if (type === 'entity.parse.failed') return new ApiError(400, 'invalid_request', 'The request body is not valid JSON.');
+  if (type === 'entity.too.large') return new ApiError(413, 'payload_too_large', 'The request body is larger than 16 MB.');
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return new ApiError(415, 'unsupported_media_type', 'The request body must be UTF-8 JSON.');
+  }
+  return new ApiError(500, 'internal', 'Something went wrong on our side.');
+}
+
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(new ApiError(404, 'not_found', `No route for ${req.method} ${req.path}.`));
+};
+
+/** The one place errors become answers: never echoes the body, a stack or a token. */
+export function errorHandler(log: (line: string) => void): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const e = toApiError(err);
+    if (e.status >= 500) log(`${req.method} ${req.path} failed: ${err instanceof Error ? err.name : 'error'}`);
+    const body: { code: string; message: string; details?: ErrorDetail[] } = { code: e.code, message: e.message };
+    if (e.details) body.details = e.details;
+    res.status(e.status).json({ error: body });
+  };
+}

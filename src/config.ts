@@ -1,0 +1,74 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const port = (fallback: number) =>
+  z.coerce
+    .number({ error: 'must be a port number' })
+    .int('must be a whole port number')
+    .min(1, 'must be a port number from 1 to 65535')
+    .max(65_535, 'must be a port number from 1 to 65535')
+    .default(fallback);
+
+/** Every setting the service reads from the environment, in one place. */
+const EnvSchema = z.object({
+  API_PORT: port(3000),
+  SANDBOX_PORT: port(4010),
+  TEMPORAL_PORT: port(7233),
+  TEMPORAL_UI_PORT: port(8233),
+  /** Loopback by default: sandbox mode must not be reachable from other machines. */
+  HOST: z.string().min(1, 'must not be empty').default('127.0.0.1'),
+  /** Where the embedded dev server keeps its SQLite file. */
+  DATA_DIR: z.string().min(1, 'must not be empty').default('.data'),
+  /** Set to use an existing Temporal (cluster or Cloud) instead of starting the embedded dev server. */
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port')
+    .optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1, 'must not be empty').default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1, 'must not be empty').default('audience-sync'),
+});
+
+export interface Config {
+  apiPort: number;
+  sandboxPort: number;
+  host: string;
+  dataDir: string;
+  temporal: {
+    /** Where clients and workers connect. */
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    /** Start `temporal server start-dev` ourselves (no TEMPORAL_ADDRESS given). */
+    embedded: boolean;
+    port: number;
+    uiPort: number;
+  };
+}
+
+/** A bad setting, said in one line naming the variable (values are not echoed: some are secrets). */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    apiPort: e.API_PORT,
+    sandboxPort: e.SANDBOX_PORT,
+    host: e.HOST,
+    dataDir: resolve(e.DATA_DIR),
+    temporal: {
+      address: e.TEMPORAL_ADDRESS ?? `${e.HOST}:${e.TEMPORAL_PORT}`,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      embedded: !e.TEMPORAL_ADDRESS,
+      port: e.TEMPORAL_PORT,
+      uiPort: e.TEMPORAL_UI_PORT,
+    },
+  };
+}

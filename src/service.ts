@@ -1,0 +1,111 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import type { Connection } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import { createApp } from './api/app.js';
+import type { Config } from './config.js';
+import { lazyConnection } from './temporal/client.js';
+import { startDevServer, type DevServer } from './temporal/devserver.js';
+import { canConnect } from './temporal/process.js';
+import { createWorker, installRuntime } from './temporal/worker.js';
+import { CLI, defaultToolchainContext, resolveBinary } from './temporal/toolchain/index.js';
+
+export type Log = (line: string) => void;
+
+/** A problem the person starting the service can fix; said in one line, no stack. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+export interface RunningService {
+  urls: { api: string; temporal: string; ui?: string };
+  /** Settles if a part dies on its own (the worker fails, the dev server exits). */
+  failed: Promise<Error>;
+  /** Stops the API, then the worker, then the dev server; idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Everything `npm start` runs in one process tree: the embedded Temporal dev server (unless
+ * TEMPORAL_ADDRESS points elsewhere), the worker and the HTTP API.
+ */
+export async function startService(config: Config, log: Log): Promise<RunningService> {
+  const stack: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    while (stack.length) await stack.pop()?.();
+  };
+  const failures: Promise<Error>[] = [];
+  try {
+    await ensurePortFree(config.host, config.apiPort, 'API_PORT');
+    let devServer: DevServer | undefined;
+    if (config.temporal.embedded) {
+      await ensurePortFree(config.host, config.temporal.port, 'TEMPORAL_PORT');
+      await ensurePortFree(config.host, config.temporal.uiPort, 'TEMPORAL_UI_PORT');
+      const cli = await resolveBinary(CLI, defaultToolchainContext(process.env, log));
+      log(`starting Temporal dev server (data: ${config.dataDir})…`);
+      devServer = await startDevServer({
+        exe: cli.path,
+        host: config.host,
+        port: config.temporal.port,
+        uiPort: config.temporal.uiPort,
+        dbFile: join(config.dataDir, 'temporal.db'),
+        namespace: config.temporal.namespace,
+        onOutput: (line) => log(`[temporal] ${line}`),
+      });
+      const server = devServer;
+      stack.push(() => server.stop());
+      failures.push(server.process.exited.then((code) => new Error(`the Temporal dev server exited (code ${code})`)));
+    }
+
+    installRuntime();
+    const { worker, connection: workerConnection } = await createWorker({
+      address: config.temporal.address,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+    });
+    const workerRun = worker.run();
+    stack.push(() => stopWorker(worker, workerRun, workerConnection));
+    failures.push(workerRun.then(
+      () => new Error('the worker stopped'),
+      (err: unknown) => new Error(`the worker failed: ${err instanceof Error ? err.message : String(err)}`),
+    ));
+
+    const temporal: Connection = lazyConnection(config.temporal.address);
+    stack.push(() => temporal.close());
+    const server = createApp({ temporal, namespace: config.temporal.namespace, log }).listen(config.apiPort, config.host);
+    await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => { throw err; })]);
+    stack.push(() => closeServer(server));
+
+    return {
+      urls: {
+        api: `http://${config.host}:${config.apiPort}`,
+        temporal: config.temporal.address,
+        ui: devServer?.uiUrl,
+      },
+      failed: Promise.race(failures),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function ensurePortFree(host: string, port: number, envVar: string): Promise<void> {
+  if (await canConnect(host, port)) {
+    throw new StartupError(`port ${port} on ${host} is already in use; stop what uses it or set ${envVar}`);
+  }
+}
+
+async function stopWorker(worker: Worker, run: Promise<void>, connection: NativeConnection): Promise<void> {
+  if (worker.getState() === 'RUNNING') worker.shutdown();
+  await run.catch(() => undefined);
+  await connection.close();
+}
+
+async function closeServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  await closed;
+}

@@ -1,0 +1,60 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { waitForTemporal } from './client.js';
+import { spawnServer, type ServerProcess } from './process.js';
+
+export interface DevServerOptions {
+  /** Path of the `temporal` CLI (see toolchain). */
+  exe: string;
+  host: string;
+  port: number;
+  /** Web UI port; `undefined` runs headless (tests). */
+  uiPort?: number;
+  /** SQLite file; `undefined` keeps everything in memory. */
+  dbFile?: string;
+  namespace: string;
+  onOutput?: (line: string) => void;
+  startTimeoutMs?: number;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl?: string;
+  process: ServerProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `temporal server start-dev` and resolves once it serves the namespace. */
+export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  if (opts.dbFile) await mkdir(dirname(opts.dbFile), { recursive: true });
+  const args = [
+    'server', 'start-dev',
+    '--ip', opts.host,
+    '--port', String(opts.port),
+    '--namespace', opts.namespace,
+    '--log-level', 'warn',
+    // The dev server would otherwise phone home for a version check on every start.
+    '--dynamic-config-value', 'frontend.enableServerVersionCheck=false',
+    ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
+    ...(opts.uiPort ? ['--ui-port', String(opts.uiPort)] : ['--headless']),
+  ];
+  const proc = spawnServer(opts.exe, args, { onOutput: opts.onOutput });
+  const address = `${opts.host}:${opts.port}`;
+  try {
+    await Promise.race([
+      waitForTemporal(address, opts.namespace, opts.startTimeoutMs ?? 60_000),
+      proc.exited.then((code) => {
+        throw new Error(`temporal server start-dev exited with code ${code} before it was ready`);
+      }),
+    ]);
+  } catch (err) {
+    await proc.stop();
+    throw err;
+  }
+  return {
+    address,
+    uiUrl: opts.uiPort ? `http://${opts.host}:${opts.uiPort}` : undefined,
+    process: proc,
+    stop: () => proc.stop(),
+  };
+}

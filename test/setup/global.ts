@@ -1,0 +1,54 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+import { startDevServer } from '../../src/temporal/devserver.js';
+import { defaultToolchainContext, resolveAll } from '../../src/temporal/toolchain/index.js';
+import { freePort } from '../helpers/ports.js';
+
+export interface HarnessInfo {
+  /** The run's dev server (gRPC), namespace `default`. */
+  devServerAddress: string;
+  cliPath: string;
+  testServerPath: string;
+  /** Workflow code (product + test fixtures), bundled once for the whole run. */
+  workflowBundlePath: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    harness: HarnessInfo;
+  }
+}
+
+const FIXTURE_WORKFLOWS = fileURLToPath(new URL('../fixtures/workflows/index.ts', import.meta.url));
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const bins = await resolveAll(defaultToolchainContext(process.env, (l) => console.error(`[harness] ${l}`)));
+  const dir = await mkdtemp(join(tmpdir(), 'audience-sync-test-'));
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: FIXTURE_WORKFLOWS,
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
+  });
+  const workflowBundlePath = join(dir, 'workflow-bundle.js');
+  await writeFile(workflowBundlePath, code);
+  const dev = await startDevServer({
+    exe: bins.cli.path,
+    host: '127.0.0.1',
+    port: await freePort(),
+    dbFile: join(dir, 'temporal.db'),
+    namespace: 'default',
+  });
+  project.provide('harness', {
+    devServerAddress: dev.address,
+    cliPath: bins.cli.path,
+    testServerPath: bins['test-server'].path,
+    workflowBundlePath,
+  });
+  return async () => {
+    await dev.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+}
