@@ -66,15 +66,25 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
     });
     const workerRun = worker.run();
     stack.push(() => stopWorker(worker, workerRun, workerConnection));
-    failures.push(workerRun.then(
-      () => new Error('the worker stopped'),
-      (err: unknown) => new Error(`the worker failed: ${err instanceof Error ? err.message : String(err)}`),
-    ));
+    failures.push(
+      workerRun.then(
+        () => new Error('the worker stopped'),
+        (err: unknown) => new Error(`the worker failed: ${err instanceof Error ? err.message : String(err)}`),
+      ),
+    );
 
     const temporal: Connection = lazyConnection(config.temporal.address);
     stack.push(() => temporal.close());
-    const server = createApp({ temporal, namespace: config.temporal.namespace, log }).listen(config.apiPort, config.host);
-    await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => { throw err; })]);
+    const server = createApp({ temporal, namespace: config.temporal.namespace, log }).listen(
+      config.apiPort,
+      config.host,
+    );
+    await Promise.race([
+      once(server, 'listening'),
+      once(server, 'error').then(([err]) => {
+        throw err;
+      }),
+    ]);
     stack.push(() => closeServer(server));
 
     return {

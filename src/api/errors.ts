@@ -21,8 +21,10 @@ export class ApiError extends Error {
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   const type = (err as { type?: unknown } | null)?.type;
-  if (type === 'entity.parse.failed') return new ApiError(400, 'invalid_request', 'The request body is not valid JSON.');
-  if (type === 'entity.too.large') return new ApiError(413, 'payload_too_large', 'The request body is larger than 16 MB.');
+  if (type === 'entity.parse.failed')
+    return new ApiError(400, 'invalid_request', 'The request body is not valid JSON.');
+  if (type === 'entity.too.large')
+    return new ApiError(413, 'payload_too_large', 'The request body is larger than 16 MB.');
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
     return new ApiError(415, 'unsupported_media_type', 'The request body must be UTF-8 JSON.');
   }

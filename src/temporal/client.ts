@@ -9,15 +9,23 @@ export function createClient(connection: Connection, namespace: string): Client 
   return new Client({ connection, namespace });
 }
 
-/** True when Temporal answers for `namespace` within `timeoutMs`. */
+/**
+ * True when Temporal answers for `namespace` within `timeoutMs`. The deadline alone does not
+ * bound a lazy connection's first connect (it waits for the channel), so a timer bounds it too.
+ */
 export async function temporalAnswers(connection: Connection, namespace: string, timeoutMs: number): Promise<boolean> {
-  try {
-    await connection.withDeadline(Date.now() + timeoutMs, () =>
-      connection.workflowService.describeNamespace({ namespace }),
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+  const answered = connection
+    .withDeadline(Date.now() + timeoutMs, () => connection.workflowService.describeNamespace({ namespace }))
+    .then(
+      () => true,
+      () => false,
     );
-    return true;
-  } catch {
-    return false;
+  try {
+    return await Promise.race([answered, timedOut]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -48,7 +48,12 @@ export function spawnServer(exe: string, args: string[], opts: SpawnServerOption
 }
 
 /** Resolves once something accepts TCP connections on host:port; rejects after `timeoutMs`. */
-export async function waitForPort(host: string, port: number, timeoutMs: number, died?: Promise<unknown>): Promise<void> {
+export async function waitForPort(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  died?: Promise<unknown>,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let dead = false;
   void died?.then(() => (dead = true));

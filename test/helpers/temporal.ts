@@ -36,8 +36,8 @@ export async function createTimeSkippingEnv(): Promise<TimeSkippingEnv> {
   const server: ServerProcess = spawnServer(inject('harness').testServerPath, [String(port)]);
   try {
     await waitForPort('127.0.0.1', port, 60_000, server.exited);
-    const create = (TestWorkflowEnvironment as unknown as { create(opts: object): Promise<TestWorkflowEnvironment> }).create;
-    const env = await create.call(TestWorkflowEnvironment, {
+    const sdk = TestWorkflowEnvironment as unknown as { create(opts: object): Promise<TestWorkflowEnvironment> };
+    const env = await sdk.create({
       server: { type: 'existing' },
       address: `127.0.0.1:${port}`,
       supportsTimeSkipping: true,
@@ -56,13 +56,10 @@ export async function createTimeSkippingEnv(): Promise<TimeSkippingEnv> {
   }
 }
 
-/** The run's shared dev server (real Temporal server, real time). Use a fresh task queue per test. */
-export async function connectDevServer(): Promise<TestWorkflowEnvironment> {
+/** The run's shared dev server (real Temporal server, real time), or another at `address`. Use a fresh task queue per test. */
+export async function connectDevServer(address = inject('harness').devServerAddress): Promise<TestWorkflowEnvironment> {
   quietRuntime();
-  return TestWorkflowEnvironment.createFromExistingServer({
-    address: inject('harness').devServerAddress,
-    namespace: 'default',
-  });
+  return TestWorkflowEnvironment.createFromExistingServer({ address, namespace: 'default' });
 }
 
 export function uniqueTaskQueue(prefix = 'test'): string {

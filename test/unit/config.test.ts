@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('defaults to the documented local ports, loopback and the embedded dev server', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ apiPort: 3000, sandboxPort: 4010, host: '127.0.0.1' });
+    expect(c.temporal).toMatchObject({ address: '127.0.0.1:7233', uiPort: 8233, namespace: 'default', embedded: true });
+    expect(c.dataDir).toMatch(/\.data$/);
+  });
+
+  it('takes ports and the data dir from env', () => {
+    const c = loadConfig({ API_PORT: '3100', TEMPORAL_PORT: '7300', TEMPORAL_UI_PORT: '8300', DATA_DIR: '/tmp/x' });
+    expect(c.apiPort).toBe(3100);
+    expect(c.temporal).toMatchObject({ address: '127.0.0.1:7300', uiPort: 8300 });
+    expect(c.dataDir).toBe('/tmp/x');
+  });
+
+  it('uses an external Temporal, and starts none, when TEMPORAL_ADDRESS is set', () => {
+    const c = loadConfig({ TEMPORAL_ADDRESS: 'temporal.internal:7233' });
+    expect(c.temporal).toMatchObject({ address: 'temporal.internal:7233', embedded: false });
+  });
+
+  it.each([
+    ['API_PORT', 'abc', 'API_PORT must be a port number'],
+    ['TEMPORAL_PORT', '70000', 'TEMPORAL_PORT must be a port number from 1 to 65535'],
+    ['TEMPORAL_UI_PORT', '80.5', 'TEMPORAL_UI_PORT must be a whole port number'],
+    ['TEMPORAL_ADDRESS', 'no-port-here', 'TEMPORAL_ADDRESS must be host:port'],
+    ['DATA_DIR', '', 'DATA_DIR must not be empty'],
+  ])('refuses %s=%j in one line naming the variable', (name, value, message) => {
+    const attempt = () => loadConfig({ [name]: value });
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(message);
+    try {
+      attempt();
+    } catch (err) {
+      expect((err as Error).message).not.toContain('\n');
+    }
+  });
+});
