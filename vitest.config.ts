@@ -7,6 +7,7 @@ export default defineConfig({
     globalSetup: ['test/setup/global.ts'],
     // The SDK's native bridge belongs in a process of its own, not a worker thread.
     pool: 'forks',
+    reporters: ['default', './test/setup/summary-reporter.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import type { Connection } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities/index.js';
 import { createApp } from './api/app.js';
 import type { Config } from './config.js';
 import { lazyConnection } from './temporal/client.js';
@@ -63,6 +64,7 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
       address: config.temporal.address,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
+      activities: createActivities(),
     });
     const workerRun = worker.run();
     stack.push(() => stopWorker(worker, workerRun, workerConnection));

@@ -10,20 +10,22 @@ export function createClient(connection: Connection, namespace: string): Client 
 }
 
 /**
- * True when Temporal answers for `namespace` within `timeoutMs`. The deadline alone does not
- * bound a lazy connection's first connect (it waits for the channel), so a timer bounds it too.
+ * True when Temporal answers for `namespace` within `timeoutMs`. A deadline alone does not
+ * bound a lazy connection's first connect, so the call is aborted at the timeout as well:
+ * that also stops the client's own retries, which would otherwise outlive the connection.
  */
 export async function temporalAnswers(connection: Connection, namespace: string, timeoutMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
-  const answered = connection
-    .withDeadline(Date.now() + timeoutMs, () => connection.workflowService.describeNamespace({ namespace }))
-    .then(
-      () => true,
-      () => false,
-    );
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
   try {
-    return await Promise.race([answered, timedOut]);
+    await connection.withAbortSignal(abort.signal, () =>
+      connection.withDeadline(Date.now() + timeoutMs, () =>
+        connection.workflowService.describeNamespace({ namespace }),
+      ),
+    );
+    return true;
+  } catch {
+    return false;
   } finally {
     clearTimeout(timer);
   }
