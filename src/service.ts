@@ -6,7 +6,7 @@ import type { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { createApp } from './api/app.js';
 import type { Config } from './config.js';
-import { lazyConnection } from './temporal/client.js';
+import { lazyConnection, waitForTemporal } from './temporal/client.js';
 import { startDevServer, type DevServer } from './temporal/devserver.js';
 import { canConnect } from './temporal/process.js';
 import { createWorker, installRuntime } from './temporal/worker.js';
@@ -60,6 +60,17 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
     }
 
     installRuntime();
+    if (
+      !(await waitForTemporal(config.temporal.address, config.temporal.namespace, 10_000).then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      throw new StartupError(
+        `Temporal at ${config.temporal.address} does not answer for namespace "${config.temporal.namespace}" ` +
+          '(check TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE, or unset TEMPORAL_ADDRESS to run the embedded dev server)',
+      );
+    }
     const { worker, connection: workerConnection } = await createWorker({
       address: config.temporal.address,
       namespace: config.temporal.namespace,

@@ -34,10 +34,10 @@ log(`Temporal     ${service.urls.temporal}  (namespace ${config.temporal.namespa
 if (service.urls.ui) log(`Web UI       ${service.urls.ui}`);
 log('press Ctrl-C to stop');
 
-let stopping = false;
+let stoppingSince: number | undefined;
 async function shutdown(reason: string, code: number): Promise<void> {
-  if (stopping) return;
-  stopping = true;
+  if (stoppingSince !== undefined) return;
+  stoppingSince = Date.now();
   log(`${reason}; stopping…`);
   await service.stop();
   log('stopped');
@@ -45,8 +45,12 @@ async function shutdown(reason: string, code: number): Promise<void> {
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    // A second Ctrl-C while stopping means "now": the dev server is still killed via stop().
-    if (stopping) process.exit(130);
+    // One Ctrl-C reaches us twice (from the terminal, and relayed by npm/tsx): only a signal
+    // that comes a moment later means "stop now".
+    if (stoppingSince !== undefined) {
+      if (Date.now() - stoppingSince > 1_000) process.exit(130);
+      return;
+    }
     void shutdown(`${signal} received`, 0);
   });
 }

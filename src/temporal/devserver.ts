@@ -44,7 +44,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
     ...(opts.uiPort ? ['--ui-port', String(opts.uiPort)] : ['--headless']),
   ];
-  const proc = spawnServer(opts.exe, args, { onOutput: opts.onOutput });
+  // While it shuts down the server warns about its own internal pollers losing it: noise.
+  let stopping = false;
+  const proc = spawnServer(opts.exe, args, { onOutput: (line) => !stopping && opts.onOutput?.(line) });
   const address = `${opts.host}:${opts.port}`;
   try {
     await Promise.race([
@@ -61,6 +63,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     address,
     uiUrl: opts.uiPort ? `http://${opts.host}:${opts.uiPort}` : undefined,
     process: proc,
-    stop: () => proc.stop(),
+    stop: () => {
+      stopping = true;
+      return proc.stop();
+    },
   };
 }

