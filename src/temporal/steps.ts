@@ -1,0 +1,41 @@
+import {
+  WithStartWorkflowOperation,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { stepWorkflowId } from '../../workflows/ids.js';
+import { launchUpdate, type LaunchResult } from '../../workflows/messages.js';
+import { stepWorkflow } from '../../workflows/step.js';
+import type { StepConfig, StepIds } from '../../workflows/types.js';
+
+export interface LaunchOutcome {
+  result: LaunchResult;
+  handle: WorkflowHandle<typeof stepWorkflow>;
+}
+
+/**
+ * Launches (or relaunches) a step in one call: update-with-start, so the step exists only if
+ * the launch succeeds, and the caller gets the audience id or the partner's reason.
+ * Throws WorkflowUpdateFailedError whose cause carries the refusal code (`cause.type`).
+ */
+export async function launchStep(
+  client: Client,
+  taskQueue: string,
+  ids: StepIds,
+  config: StepConfig,
+): Promise<LaunchOutcome> {
+  const startWorkflowOperation = new WithStartWorkflowOperation(stepWorkflow, {
+    workflowId: stepWorkflowId(ids),
+    taskQueue,
+    args: [{ ids }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
+  const result = await client.workflow.executeUpdateWithStart(launchUpdate, {
+    args: [config],
+    startWorkflowOperation,
+  });
+  return { result, handle: await startWorkflowOperation.workflowHandle() };
+}
+
+export { WorkflowUpdateFailedError };

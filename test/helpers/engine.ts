@@ -1,0 +1,211 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { expect, inject } from 'vitest';
+import type {
+  EnsureAudienceInput,
+  EnsureAudienceResult,
+  PartnerActivities,
+  SyncUsersInput,
+  SyncUsersResult,
+} from '../../activities/types.js';
+import { launchStep } from '../../src/temporal/steps.js';
+import type { connectionWorkflow } from '../../workflows/connection.js';
+import { Fail } from '../../workflows/failures.js';
+import { connectionWorkflowId, partnerTaskQueue } from '../../workflows/ids.js';
+import { stepQuery, usersEnteredSignal, type UsersEntry } from '../../workflows/messages.js';
+import type { stepWorkflow } from '../../workflows/step.js';
+import type { PartnerId, Row, StepConfig, StepIds, StepView } from '../../workflows/types.js';
+import { uniqueTaskQueue } from './temporal.js';
+
+export interface SyncCall {
+  /** Server time of the call (time-skipping aware). */
+  at: number;
+  batchId: string;
+  users: number;
+  generation: number;
+}
+
+type Behaviour = (call: SyncUsersInput, n: number) => SyncUsersResult | Promise<SyncUsersResult>;
+
+/**
+ * A test double of a partner's activities: records every call and answers as told. Failures
+ * are thrown exactly as a real adapter's classifier throws them (ApplicationFailure types).
+ */
+export class FakePartner implements PartnerActivities {
+  readonly calls: SyncCall[] = [];
+  readonly launches: EnsureAudienceInput[] = [];
+  behaviour: Behaviour = (call) => ({ synced: call.rows.length, invalid: 0 });
+  /** Tokens of generations up to this one are rejected as invalid. */
+  revokedThrough = 0;
+  audienceId: string | null = 'aud-1';
+
+  constructor(
+    private readonly now: () => Promise<number>,
+    readonly limits = { maxUsersPerRequest: 5_000, createsAudienceWithFirstRecords: false },
+  ) {}
+
+  ensureAudience = async (input: EnsureAudienceInput): Promise<EnsureAudienceResult> => {
+    this.launches.push(input);
+    if (input.generation <= this.revokedThrough) throw invalidToken();
+    const name = 'name' in input.audience ? input.audience.name : 'by-id';
+    return { audienceId: this.audienceId, audienceName: name, limits: this.limits };
+  };
+
+  syncUsers = async (input: SyncUsersInput): Promise<SyncUsersResult> => {
+    this.calls.push({
+      at: await this.now(),
+      batchId: input.batchId,
+      users: input.rows.length,
+      generation: input.generation,
+    });
+    if (input.generation <= this.revokedThrough) throw invalidToken();
+    return this.behaviour(input, this.calls.length);
+  };
+
+  usersSent(): number {
+    return this.calls.reduce((n, c) => n + c.users, 0);
+  }
+}
+
+export const invalidToken = () =>
+  ApplicationFailure.create({ type: Fail.InvalidToken, message: 'The token was revoked.', nonRetryable: true });
+export const rateLimited = (retryAfterMs?: number) =>
+  ApplicationFailure.create({
+    type: Fail.RateLimited,
+    message: 'Too many requests.',
+    ...(retryAfterMs ? { nextRetryDelay: retryAfterMs } : {}),
+  });
+export const transient = () =>
+  ApplicationFailure.create({ type: Fail.Transient, message: 'HTTP 503 from the partner.' });
+export const audienceGone = () =>
+  ApplicationFailure.create({ type: Fail.AudienceGone, message: 'The audience was deleted.', nonRetryable: true });
+
+export interface Engine {
+  taskQueue: string;
+  /** A workspace of its own per test, so workflow ids never collide on a shared server. */
+  workspaceId: string;
+  env: TestWorkflowEnvironment;
+  partners: Partial<Record<PartnerId, FakePartner>>;
+}
+
+/**
+ * Runs `fn` with the workers `npm start` runs: one for the workflows, one per partner queue
+ * for that partner's activities. A worker that crashes fails the test.
+ */
+export async function withEngine<T>(
+  env: TestWorkflowEnvironment,
+  partners: Partial<Record<PartnerId, FakePartner>>,
+  fn: (engine: Engine) => Promise<T>,
+): Promise<T> {
+  const taskQueue = uniqueTaskQueue('engine');
+  const bundle = { codePath: inject('harness').workflowBundlePath };
+  const workers = [
+    await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle }),
+    ...(await Promise.all(
+      (Object.entries(partners) as [PartnerId, FakePartner][]).map(([partner, fake]) =>
+        Worker.create({
+          connection: env.nativeConnection,
+          taskQueue: partnerTaskQueue(taskQueue, partner),
+          activities: { ensureAudience: fake.ensureAudience, syncUsers: fake.syncUsers },
+        }),
+      ),
+    )),
+  ];
+  const runs = workers.map((w) => w.run());
+  try {
+    return await Promise.race([
+      fn({ taskQueue, workspaceId: `ws-${taskQueue.slice(-12)}`, env, partners }),
+      ...runs.map((r) => r.then(() => Promise.reject(new Error('a worker stopped during the test')))),
+    ]);
+  } finally {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await Promise.allSettled(runs);
+  }
+}
+
+export function stepIds(engine: Engine, stepId = 'step-1', canvasId = 'canvas-1'): StepIds {
+  return { workspaceId: engine.workspaceId, canvasId, stepId };
+}
+
+export function aConfig(over: Partial<StepConfig> = {}): StepConfig {
+  return {
+    partner: 'linkedin',
+    adAccountId: 'acct-1',
+    audience: { name: 'leads', create: true },
+    action: 'add',
+    fields: ['email'],
+    lastStep: false,
+    ...over,
+  };
+}
+
+export async function connect(engine: Engine, partner: PartnerId, accessToken = 'token-1') {
+  return engine.env.client.workflow.start<typeof connectionWorkflow>('connectionWorkflow', {
+    taskQueue: engine.taskQueue,
+    workflowId: connectionWorkflowId(engine.workspaceId, partner),
+    args: [{ workspaceId: engine.workspaceId, partner, credentials: { accessToken } }],
+  });
+}
+
+/** Launches a step (its partner must be connected first). */
+export async function launched(
+  engine: Engine,
+  config: StepConfig = aConfig(),
+  ids: StepIds = stepIds(engine),
+): Promise<WorkflowHandle<typeof stepWorkflow>> {
+  const { handle } = await launchStep(engine.env.client, engine.taskQueue, ids, config);
+  return handle;
+}
+
+let rowSeq = 0;
+/** `n` users with a distinct 64-hex "hash" per field, as the API would send them. */
+export function rows(n: number, fields = 1): Row[] {
+  return Array.from({ length: n }, () => {
+    rowSeq++;
+    return Array.from({ length: fields }, (_, f) => (rowSeq * 16 + f).toString(16).padStart(64, '0'));
+  });
+}
+
+let keySeq = 0;
+export function entry(users: number | Row[], over: Partial<UsersEntry> = {}): UsersEntry {
+  return {
+    idempotencyKey: `key-${++keySeq}`,
+    enteredAt: Date.now(),
+    notSynced: {},
+    rows: typeof users === 'number' ? rows(users) : users,
+    ...over,
+  };
+}
+
+export async function enter(step: WorkflowHandle<typeof stepWorkflow>, e: UsersEntry): Promise<void> {
+  await step.signal(usersEnteredSignal, e);
+}
+
+/** Reads the step's metrics, checking the invariant every user relies on. */
+export async function metrics(step: WorkflowHandle<typeof stepWorkflow>): Promise<StepView> {
+  const view = await step.query(stepQuery);
+  const m = view.metrics;
+  expect(m.entered, 'entered = notSynced + pending + synced + errored').toBe(
+    m.notSynced + m.pending + m.synced + m.errored,
+  );
+  expect(m.entered).toBe(m.proceeded + m.exited);
+  return view;
+}
+
+/** Polls the step until `check` passes (workflow tasks take a moment to run), or fails after `timeoutMs`. */
+export async function until(
+  step: WorkflowHandle<typeof stepWorkflow>,
+  check: (v: StepView) => boolean,
+  timeoutMs = 20_000,
+): Promise<StepView> {
+  const deadline = Date.now() + timeoutMs;
+  let last: StepView | undefined;
+  while (Date.now() < deadline) {
+    last = await metrics(step);
+    if (check(last)) return last;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`step never reached the expected state; last: ${JSON.stringify(last)}`);
+}

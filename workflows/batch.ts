@@ -1,0 +1,170 @@
+/**
+ * One partner request's users. Sends them with retries until 13 hours after the oldest of them
+ * entered, waits (without calling the partner) while the connection's token is invalid, and
+ * reports `{synced, errored}` to its step exactly once.
+ */
+import {
+  ActivityFailure,
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { PartnerActivities, SyncUsersResult } from '../activities/types.js';
+import { describeFailure } from './failure-info.js';
+import { Fail, NON_RETRYABLE } from './failures.js';
+import { partnerTaskQueue } from './ids.js';
+import {
+  batchSettledSignal,
+  connectionChangedSignal,
+  tokenInvalidSignal,
+  type BatchSettlement,
+  type ConnectionState,
+} from './messages.js';
+import type { Action, ErroredReason, Field, LastError, PartnerId, Row } from './types.js';
+
+/** Less budget than this left after a give-up is not worth another round of attempts. */
+const MIN_RETRY_MS = 1_000;
+
+export interface BatchInput {
+  batchId: string;
+  stepWorkflowId: string;
+  workspaceId: string;
+  connectionId: string;
+  /** The connection as the step last knew it. */
+  connection: ConnectionState;
+  partner: PartnerId;
+  adAccountId: string;
+  audienceId: string | null;
+  audienceName: string | null;
+  action: Action;
+  fields: Field[];
+  rows: Row[];
+  /** Workflow time after which the users are Errored: 13 h after the oldest entered. */
+  deadline: number;
+}
+
+export async function batchWorkflow(input: BatchInput): Promise<BatchSettlement> {
+  let connection = input.connection;
+  setHandler(connectionChangedSignal, (c) => {
+    if (c.generation >= connection.generation) connection = c;
+  });
+  const outcome = await deliver(input, () => connection);
+  try {
+    await getExternalWorkflowHandle(input.stepWorkflowId).signal(batchSettledSignal, outcome);
+  } catch {
+    // The step is gone (terminated by an operator): nobody is left to count these users.
+  }
+  return outcome;
+}
+
+async function deliver(input: BatchInput, connection: () => ConnectionState): Promise<BatchSettlement> {
+  const users = input.rows.length;
+  const erroredAll = (reason: ErroredReason, lastError?: LastError): BatchSettlement => ({
+    batchId: input.batchId,
+    synced: 0,
+    errored: { [reason]: users },
+    ...(lastError ? { lastError } : {}),
+  });
+  /** Token generation the partner last rejected: nothing is sent again until a newer one arrives. */
+  let rejectedGeneration = 0;
+  let lastError: LastError | undefined;
+  const usable = () => connection().status === 'connected' && connection().generation > rejectedGeneration;
+
+  for (;;) {
+    const budget = input.deadline - Date.now();
+    if (!usable()) {
+      // Paused: no partner call until the connection has a working token, or the budget ends.
+      if (budget <= 0 || !(await condition(usable, budget))) return erroredAll('token_invalid', lastError);
+      continue;
+    }
+    if (budget <= 0) return erroredAll('retries_exhausted', lastError);
+    const generation = connection().generation;
+    try {
+      const result = await callPartner(input, generation, budget, () => connection().status !== 'connected');
+      return settled(input, result);
+    } catch (err) {
+      if (isCancellation(err)) continue; // the connection went invalid mid-call: wait above
+      const failure = describeFailure(err);
+      lastError = { code: failure.code, message: failure.message, at: new Date(Date.now()).toISOString() };
+      switch (failure.code) {
+        case Fail.InvalidToken:
+          rejectedGeneration = Math.max(rejectedGeneration, generation);
+          await getExternalWorkflowHandle(input.connectionId)
+            .signal(tokenInvalidSignal, { generation, message: failure.message })
+            .catch(() => undefined); // no connection workflow: we stay paused until the budget ends
+          continue;
+        case Fail.AudienceGone:
+          return erroredAll('audience_deleted', lastError);
+        case Fail.Rejected:
+          return erroredAll('rejected', lastError);
+        default:
+          if (!ranOutOfTime(err)) return erroredAll('rejected', lastError); // failed for good, for a reason we do not know
+          // The server stops retrying when the next backoff would pass the deadline; try again until it really has.
+          if (input.deadline - Date.now() < MIN_RETRY_MS) return erroredAll('retries_exhausted', lastError);
+          continue;
+      }
+    }
+  }
+}
+
+/** One activity call with retries bounded by the budget; cancelled at once if the connection goes invalid. */
+async function callPartner(
+  input: BatchInput,
+  generation: number,
+  budgetMs: number,
+  invalid: () => boolean,
+): Promise<SyncUsersResult> {
+  const { syncUsers } = proxyActivities<PartnerActivities>({
+    taskQueue: partnerTaskQueue(workflowInfo().taskQueue, input.partner),
+    startToCloseTimeout: '1 minute',
+    scheduleToCloseTimeout: Math.max(budgetMs, 1_000), // retries end with the 13-hour budget
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '10 minutes',
+      nonRetryableErrorTypes: NON_RETRYABLE,
+    },
+  });
+  const scope = new CancellationScope();
+  let done = false;
+  void condition(() => done || invalid()).then(() => {
+    if (!done) scope.cancel();
+  });
+  try {
+    return await scope.run(() =>
+      syncUsers({
+        workspaceId: input.workspaceId,
+        partner: input.partner,
+        connectionId: input.connectionId,
+        generation,
+        batchId: input.batchId,
+        adAccountId: input.adAccountId,
+        audienceId: input.audienceId,
+        audienceName: input.audienceName,
+        action: input.action,
+        fields: input.fields,
+        rows: input.rows,
+      }),
+    );
+  } finally {
+    done = true;
+  }
+}
+
+/** Retries stopped because the budget (schedule-to-close) ran out, not because the failure is final. */
+function ranOutOfTime(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.retryState === 'TIMEOUT';
+}
+
+function settled(input: BatchInput, result: SyncUsersResult): BatchSettlement {
+  const users = input.rows.length;
+  const invalid = Math.min(Math.max(0, result.invalid), users);
+  const outcome: BatchSettlement = { batchId: input.batchId, synced: users - invalid, errored: {} };
+  if (invalid > 0) outcome.errored.invalid_identifier = invalid;
+  if (result.audienceId) outcome.audienceId = result.audienceId;
+  return outcome;
+}

@@ -1,0 +1,113 @@
+/**
+ * One partner account connected to one workspace: its token, its status and the steps that use
+ * it. When the partner rejects the token every registered step hears `invalid_token` and
+ * pauses; a new token (reconnect) bumps the generation and resumes them all.
+ */
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  connectionChangedSignal,
+  connectionQuery,
+  credentialsQuery,
+  disconnectSignal,
+  registerStepSignal,
+  setCredentialsSignal,
+  tokenInvalidSignal,
+  type ConnectionState,
+  type Credentials,
+} from './messages.js';
+import type { ConnectionStatus, LastError, PartnerId } from './types.js';
+
+export interface ConnectionData {
+  status: ConnectionStatus;
+  /** Starts at 1 and is bumped by every new token or disconnect. */
+  generation: number;
+  credentials: Credentials | null;
+  /** Workflow ids of the steps using this connection. */
+  steps: string[];
+  /** Steps that must still hear the current state (sent by the main loop; carried if a run ends first). */
+  toNotify: string[];
+  lastError?: LastError;
+}
+
+export interface ConnectionInput {
+  workspaceId: string;
+  partner: PartnerId;
+  credentials?: Credentials;
+  carried?: ConnectionData;
+}
+
+const MAX_EVENTS_PER_RUN = 4_000;
+
+export async function connectionWorkflow(input: ConnectionInput): Promise<void> {
+  const s: ConnectionData = input.carried ?? {
+    status: input.credentials ? 'connected' : 'disconnected',
+    generation: 1,
+    credentials: input.credentials ?? null,
+    steps: [],
+    toNotify: [],
+  };
+  const notify = (ids: string[]) => {
+    s.toNotify = [...new Set([...s.toNotify, ...ids])];
+  };
+  const state = (): ConnectionState => ({ status: s.status, generation: s.generation });
+  const changeTo = (status: ConnectionStatus, lastError?: LastError) => {
+    s.status = status;
+    if (lastError) s.lastError = lastError;
+    notify(s.steps);
+  };
+
+  setHandler(registerStepSignal, ({ stepWorkflowId }) => {
+    if (!s.steps.includes(stepWorkflowId)) s.steps.push(stepWorkflowId);
+    notify([stepWorkflowId]);
+  });
+  setHandler(tokenInvalidSignal, ({ generation, message }) => {
+    // A rejection of an older token says nothing about the current one.
+    if (generation !== s.generation || s.status !== 'connected') return;
+    changeTo('invalid_token', { code: 'token_invalid', message, at: new Date(Date.now()).toISOString() });
+  });
+  setHandler(setCredentialsSignal, (credentials) => {
+    s.credentials = credentials;
+    s.generation++;
+    changeTo('connected');
+  });
+  setHandler(disconnectSignal, () => {
+    s.credentials = null;
+    s.generation++;
+    changeTo('disconnected');
+  });
+  setHandler(connectionQuery, () => ({
+    ...state(),
+    steps: s.steps.length,
+    ...(s.lastError ? { lastError: s.lastError } : {}),
+  }));
+  setHandler(credentialsQuery, () => ({ ...state(), accessToken: s.credentials?.accessToken ?? null }));
+
+  const mustContinueAsNew = () =>
+    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= MAX_EVENTS_PER_RUN;
+
+  while (!mustContinueAsNew()) {
+    await condition(() => s.toNotify.length > 0 || mustContinueAsNew());
+    const batch = s.toNotify;
+    s.toNotify = [];
+    const current = state();
+    const gone = new Set<string>();
+    await Promise.all(
+      batch.map(
+        (id) =>
+          getExternalWorkflowHandle(id)
+            .signal(connectionChangedSignal, current)
+            .catch(() => gone.add(id)), // the step has ended: stop telling it
+      ),
+    );
+    if (gone.size > 0) s.steps = s.steps.filter((id) => !gone.has(id));
+  }
+  await condition(allHandlersFinished);
+  return continueAsNew<typeof connectionWorkflow>({ ...input, credentials: undefined, carried: s });
+}

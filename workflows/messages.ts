@@ -1,0 +1,81 @@
+/** Every signal, query and update, typed once and shared by workflows, activities, API and tests. */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type {
+  ConnectionStatus,
+  ErroredReason,
+  LastError,
+  NotSyncedReason,
+  Row,
+  StepConfig,
+  StepView,
+} from './types.js';
+
+// ── Step ────────────────────────────────────────────────────────────────────────────────────
+
+export interface LaunchResult {
+  created: boolean;
+  audienceId: string | null;
+  audienceName: string | null;
+}
+/** Launch or relaunch with a config: finds or creates the audience first; fails with the partner's reason. */
+export const launchUpdate = defineUpdate<LaunchResult, [StepConfig]>('launch');
+
+/** Users who entered the step, already classified and hashed by the API. */
+export interface UsersEntry {
+  /** Per step; a repeat counts nothing. */
+  idempotencyKey: string;
+  /** When the API received them (ms since epoch; informational: the 13-hour budget runs on Temporal's clock). */
+  enteredAt: number;
+  /** Users never to be sent, by reason. */
+  notSynced: Partial<Record<NotSyncedReason, number>>;
+  /** Users to send, values in the step's field order. */
+  rows: Row[];
+}
+export const usersEnteredSignal = defineSignal<[UsersEntry]>('usersEntered');
+
+/** A Batch reports its outcome to its step: once per batch. */
+export interface BatchSettlement {
+  batchId: string;
+  synced: number;
+  errored: Partial<Record<ErroredReason, number>>;
+  audienceId?: string;
+  lastError?: LastError;
+}
+export const batchSettledSignal = defineSignal<[BatchSettlement]>('batchSettled');
+
+export const stopSignal = defineSignal('stop');
+export const stepQuery = defineQuery<StepView>('step');
+
+// ── Connection (and its fan-out to steps and batches) ───────────────────────────────────────
+
+export interface ConnectionState {
+  status: ConnectionStatus;
+  /** Bumped by every new token: a failure seen with an older token says nothing about the new one. */
+  generation: number;
+}
+/** Connection → steps → their batches: the connection's status changed. */
+export const connectionChangedSignal = defineSignal<[ConnectionState]>('connectionChanged');
+
+export const registerStepSignal = defineSignal<[{ stepWorkflowId: string }]>('registerStep');
+
+/** A partner rejected the token of `generation`. */
+export const tokenInvalidSignal = defineSignal<[{ generation: number; message: string }]>('tokenInvalid');
+
+export interface Credentials {
+  accessToken: string;
+  refreshToken?: string;
+  /** ISO-8601. */
+  expiresAt?: string;
+}
+/** A new token (connect or reconnect): the connection becomes `connected` and paused steps resume. */
+export const setCredentialsSignal = defineSignal<[Credentials]>('setCredentials');
+export const disconnectSignal = defineSignal('disconnect');
+
+export interface ConnectionView extends ConnectionState {
+  steps: number;
+  lastError?: LastError;
+}
+export const connectionQuery = defineQuery<ConnectionView>('connection');
+
+/** For activities only (a query result is never written to history): the token to call the partner with. */
+export const credentialsQuery = defineQuery<ConnectionState & { accessToken: string | null }>('credentials');

@@ -1,0 +1,224 @@
+/**
+ * One Canvas Audience Sync step: takes in users, sends them to the partner every 5 seconds
+ * through Batch children, follows its connection's status, and can always say where every user
+ * is. Long-running: it continues-as-new before its history grows large, carrying its state.
+ */
+import {
+  ApplicationFailure,
+  ParentClosePolicy,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { PartnerActivities } from '../activities/types.js';
+import { batchWorkflow, type BatchInput } from './batch.js';
+import { NON_RETRYABLE } from './failures.js';
+import { batchWorkflowId, connectionWorkflowId, partnerTaskQueue } from './ids.js';
+import {
+  batchSettledSignal,
+  connectionChangedSignal,
+  launchUpdate,
+  registerStepSignal,
+  stepQuery,
+  stopSignal,
+  usersEnteredSignal,
+  type LaunchResult,
+} from './messages.js';
+import { describeFailure } from './failure-info.js';
+import { RETRY_BUDGET_MS, StepState, type StepData } from './state.js';
+import type { StepConfig, StepIds, StepView } from './types.js';
+
+export interface StepInput {
+  ids: StepIds;
+  /** State carried over from the previous run (continue-as-new). */
+  carried?: StepData;
+}
+
+/** Continue-as-new well before Temporal's limits (51,200 events / 50 MB, 2,000 pending children). */
+const MAX_EVENTS_PER_RUN = 4_000;
+const MAX_HISTORY_BYTES_PER_RUN = 10 * 1024 * 1024;
+const MAX_CHILDREN_PER_RUN = 1_000;
+/** How long a started step waits for its first launch before giving up (it is started by update-with-start). */
+const LAUNCH_WAIT = '10 minutes';
+
+export async function stepWorkflow(input: StepInput): Promise<StepView> {
+  const s = StepState.restore(input.ids, input.carried);
+  const self = workflowInfo().workflowId;
+  let childrenThisRun = 0;
+  /** A connection change not yet passed on to the outstanding batches. */
+  let relayDue = false;
+
+  setHandler(launchUpdate, (config) => launch(s, config));
+  setHandler(usersEnteredSignal, (entry) => {
+    if (s.launched) s.enter(entry, Date.now());
+  });
+  setHandler(batchSettledSignal, (r) => {
+    s.settle(r);
+  });
+  setHandler(connectionChangedSignal, (c) => {
+    if (s.setConnection(c) && s.outstandingCount() > 0) relayDue = true;
+  });
+  setHandler(stopSignal, () => s.stop());
+  setHandler(stepQuery, () => s.view());
+
+  if (!s.launched) {
+    await condition(() => s.launched || s.refused, LAUNCH_WAIT);
+    if (!s.launched) {
+      await condition(allHandlersFinished);
+      return s.view(); // refused (or never launched): no step is left running
+    }
+  }
+
+  const mustContinueAsNew = () => {
+    const info = workflowInfo();
+    return (
+      info.continueAsNewSuggested ||
+      info.historyLength >= MAX_EVENTS_PER_RUN ||
+      info.historySize >= MAX_HISTORY_BYTES_PER_RUN ||
+      childrenThisRun >= MAX_CHILDREN_PER_RUN
+    );
+  };
+
+  while (!s.finishStopIfDone() && !mustContinueAsNew()) {
+    // Idle: no timer, so an idle step adds nothing to its history.
+    await condition(() => relayDue || s.canFlush() || s.drained());
+    if (relayDue) {
+      relayDue = false;
+      await relayConnection(s);
+      continue;
+    }
+    if (!s.canFlush()) continue;
+    // A window is open: wait for it to close, unless a full request (or a stop) is already waiting.
+    if (!s.bufferFull() && !s.stopping) {
+      await condition(() => relayDue || s.bufferFull() || s.stopping, s.windowRemaining(Date.now()));
+      if (relayDue) continue;
+    }
+    // Full requests leave at once; what is left of the window's users leaves when it closes.
+    const windowClosed = s.windowRemaining(Date.now()) === 0;
+    while (s.canFlush() && (windowClosed || s.stopping || s.bufferFull()) && childrenThisRun < MAX_CHILDREN_PER_RUN) {
+      await sendBatch(s, self);
+      childrenThisRun++;
+    }
+  }
+
+  await condition(allHandlersFinished);
+  if (s.stopped) return s.view();
+  return continueAsNew<typeof stepWorkflow>({ ids: input.ids, carried: s.data });
+}
+
+/** Finds or creates the audience with the partner, then (re)configures the step. */
+async function launch(s: StepState, config: StepConfig): Promise<LaunchResult> {
+  if (s.stopping || s.stopped) {
+    throw ApplicationFailure.create({ type: 'step_stopped', message: 'The step is stopped.', nonRetryable: true });
+  }
+  const previous = s.data.config;
+  if (previous && previous.partner !== config.partner) {
+    throw ApplicationFailure.create({
+      type: 'invalid_request',
+      message: `A launched step cannot change partner (${previous.partner} → ${config.partner}).`,
+      nonRetryable: true,
+    });
+  }
+  s.beginLaunch();
+  const { workspaceId } = s.data.ids;
+  const connectionId = connectionWorkflowId(workspaceId, config.partner);
+  if (!previous) {
+    try {
+      await getExternalWorkflowHandle(connectionId).signal(registerStepSignal, {
+        stepWorkflowId: workflowInfo().workflowId,
+      });
+    } catch {
+      return refuse(s, 'not_connected', `There is no ${config.partner} connection for this workspace.`);
+    }
+    // The connection answers with its status; until then the step cannot know if its token works.
+    if (!(await condition(() => s.data.connection.generation > 0, '30 seconds'))) {
+      return refuse(s, 'not_connected', `The ${config.partner} connection did not answer.`);
+    }
+  }
+  if (s.data.connection.status !== 'connected') {
+    return refuse(s, 'token_invalid', `The ${config.partner} connection has no valid token; reconnect it.`);
+  }
+  const { ensureAudience } = proxyActivities<PartnerActivities>({
+    taskQueue: partnerTaskQueue(workflowInfo().taskQueue, config.partner),
+    startToCloseTimeout: '30 seconds',
+    scheduleToCloseTimeout: '2 minutes', // the caller is waiting on this answer
+    retry: { initialInterval: '1 second', maximumInterval: '10 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
+  });
+  try {
+    const found = await ensureAudience({
+      workspaceId,
+      partner: config.partner,
+      connectionId,
+      generation: s.data.connection.generation,
+      adAccountId: config.adAccountId,
+      audience: config.audience,
+    });
+    s.completeLaunch(config, found.audienceId, found.audienceName, found.limits);
+    return { created: !previous, audienceId: found.audienceId, audienceName: found.audienceName };
+  } catch (err) {
+    const { code, message } = describeFailure(err);
+    return refuse(s, code === 'InvalidToken' ? 'token_invalid' : code, message);
+  }
+}
+
+function refuse(s: StepState, code: string, message: string): never {
+  s.failLaunch({ code, message, at: new Date(Date.now()).toISOString() });
+  throw ApplicationFailure.create({ type: code, message, nonRetryable: true });
+}
+
+/** Cuts one request off the buffer and starts its Batch child (one start per workflow task). */
+async function sendBatch(s: StepState, self: string): Promise<void> {
+  const cut = s.cutBatch();
+  const config = s.data.config;
+  if (!cut || !config) return;
+  // Counted as outstanding before the start resolves, so Pending stays exact meanwhile.
+  const batchId = s.sendBatch(cut.rows.length, (seq) => batchWorkflowId(self, seq));
+  const input: BatchInput = {
+    batchId,
+    stepWorkflowId: self,
+    workspaceId: s.data.ids.workspaceId,
+    connectionId: connectionWorkflowId(s.data.ids.workspaceId, config.partner),
+    connection: s.data.connection,
+    partner: config.partner,
+    adAccountId: config.adAccountId,
+    audienceId: s.data.audienceId,
+    audienceName: s.data.audienceName,
+    action: config.action,
+    fields: config.fields,
+    rows: cut.rows,
+    deadline: cut.oldestReceivedAt + RETRY_BUDGET_MS,
+  };
+  try {
+    await startChild(batchWorkflow, {
+      workflowId: batchId,
+      args: [input],
+      // Batches outlive the step's runs: the default (TERMINATE) would kill them at continue-as-new.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+  } catch (err) {
+    s.settle({ batchId, synced: 0, errored: { rejected: cut.rows.length }, lastError: lastErrorOf(err) });
+  }
+}
+
+/** Passes the connection's new status to every outstanding batch, which pause or resume on it. */
+async function relayConnection(s: StepState): Promise<void> {
+  const state = s.data.connection;
+  await Promise.all(
+    s.outstandingIds().map(
+      (id) =>
+        getExternalWorkflowHandle(id)
+          .signal(connectionChangedSignal, state)
+          .catch(() => undefined), // a batch that has just finished needs no news
+    ),
+  );
+}
+
+function lastErrorOf(err: unknown) {
+  const { code, message } = describeFailure(err);
+  return { code, message, at: new Date(Date.now()).toISOString() };
+}

@@ -1,0 +1,81 @@
+/** Domain types shared by the workflows, the activities and the API. Plain data only. */
+
+export const PARTNERS = ['linkedin', 'facebook', 'pinterest', 'tiktok'] as const;
+export type PartnerId = (typeof PARTNERS)[number];
+
+export const FIELDS = ['email', 'phone', 'firstName', 'lastName', 'gaid', 'idfa'] as const;
+export type Field = (typeof FIELDS)[number];
+
+export type Action = 'add' | 'remove';
+
+/**
+ * One user as it travels through Temporal: the step's field values, already normalised and
+ * hashed by the API, in the step's field order (no per-user keys); `null` where the user has
+ * no value for that field.
+ */
+export type Row = (string | null)[];
+
+export type NotSyncedReason = 'missing_fields' | 'no_consent';
+export type ErroredReason =
+  'token_invalid' | 'audience_deleted' | 'rejected' | 'invalid_identifier' | 'retries_exhausted';
+
+export type StepStatus = 'creating_audience' | 'active' | 'paused_invalid_token' | 'stopping' | 'stopped';
+export type ConnectionStatus = 'connected' | 'invalid_token' | 'disconnected';
+
+/** The audience a step syncs into: an existing one by id, or one found (or created) by name. */
+export type AudienceRef = { id: string } | { name: string; create: boolean };
+
+export interface StepConfig {
+  partner: PartnerId;
+  adAccountId: string;
+  audience: AudienceRef;
+  action: Action;
+  /** The identifier fields sent, in this order in every Row. */
+  fields: Field[];
+  lastStep: boolean;
+}
+
+/** What a partner allows, as the launch activity reports it (so workflows import no partner code). */
+export interface PartnerLimits {
+  maxUsersPerRequest: number;
+  /** Pinterest: a customer list can only be created together with its first records. */
+  createsAudienceWithFirstRecords: boolean;
+}
+
+export interface StepIds {
+  workspaceId: string;
+  canvasId: string;
+  stepId: string;
+}
+
+export interface LastError {
+  code: string;
+  message: string;
+  /** ISO-8601. */
+  at: string;
+}
+
+export interface StepMetrics {
+  entered: number;
+  proceeded: number;
+  exited: number;
+  synced: number;
+  notSynced: number;
+  pending: number;
+  errored: number;
+}
+
+/** What the metrics query answers: everything API.md's Step shows except the config echo. */
+export interface StepView {
+  state: StepStatus;
+  config: StepConfig | null;
+  audience: { id: string | null; name: string | null };
+  metrics: StepMetrics;
+  reasons: {
+    notSynced: Partial<Record<NotSyncedReason, number>>;
+    errored: Partial<Record<ErroredReason, number>>;
+  };
+  lastError?: LastError;
+  /** Batches sent and not yet settled. */
+  outstandingBatches: number;
+}
