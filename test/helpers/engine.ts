@@ -108,7 +108,11 @@ export async function withEngine<T>(
         Worker.create({
           connection: env.nativeConnection,
           taskQueue: partnerTaskQueue(taskQueue, partner),
-          activities: { ensureAudience: fake.ensureAudience, syncUsers: fake.syncUsers },
+          // Delegate at call time, so a test may swap a behaviour mid-way.
+          activities: {
+            ensureAudience: (i: EnsureAudienceInput) => fake.ensureAudience(i),
+            syncUsers: (i: SyncUsersInput) => fake.syncUsers(i),
+          },
         }),
       ),
     )),

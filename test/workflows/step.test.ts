@@ -237,32 +237,6 @@ describe('Step: invalid token', () => {
       expect(tiktok.calls).toHaveLength(1);
     });
   });
-
-  it('cancels a batch waiting out a rate limit as soon as another batch finds the token invalid', async () => {
-    const linkedin = fake();
-    await withEngine(ts.env, { linkedin }, async (engine) => {
-      const connection = await connect(engine, 'linkedin');
-      const step = await launched(engine);
-      linkedin.behaviour = () => {
-        throw rateLimited(10 * 60_000);
-      };
-      await enter(step, entry(5_000));
-      await enter(step, entry(5_000));
-      await ts.env.sleep('6 seconds');
-      await until(step, () => linkedin.calls.length >= 2);
-      // The token is revoked: the next attempt of either batch is rejected; the other must stop too.
-      linkedin.revokedThrough = 1;
-      await ts.env.sleep('11 minutes');
-      await until(step, (v) => v.state === 'paused_invalid_token');
-      const calls = linkedin.calls.length;
-      await ts.env.sleep('3 hours');
-      expect(linkedin.calls).toHaveLength(calls);
-      linkedin.behaviour = (call) => ({ synced: call.rows.length, invalid: 0 });
-      await connection.signal(setCredentialsSignal, { accessToken: 'token-2' });
-      await ts.env.sleep('1 second');
-      await until(step, (v) => v.metrics.synced === 10_000);
-    });
-  });
 });
 
 describe('Step: launch and stop', () => {
