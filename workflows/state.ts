@@ -25,10 +25,15 @@ export const MAX_CHILD_INPUT_BYTES = 512 * 1024;
 /** Room in a Batch's input for everything but its rows (ids, config, deadline). */
 const BATCH_ENVELOPE_BYTES = 8 * 1024;
 export const MAX_BATCH_ROW_BYTES = MAX_CHILD_INPUT_BYTES - BATCH_ENVELOPE_BYTES;
+/**
+ * Continue-as-new carries the buffer in its input (≤ 2 MB like any payload): more than one
+ * request's worth is sent first. With the keys (≤ 10,000 × 34 B) the carried state stays < 1 MB.
+ */
+export const MAX_CARRIED_BUFFER_BYTES = MAX_BATCH_ROW_BYTES;
 /** Idempotency keys are remembered this long (API.md: at least 24 h)… */
 export const KEY_TTL_MS = 24 * 60 * 60 * 1000;
 /** …and at most this many per step, so the carried state stays small (16 hex chars each). */
-export const MAX_KEYS = 20_000;
+export const MAX_KEYS = 10_000;
 
 type Phase = 'awaiting_launch' | 'creating_audience' | 'active' | 'stopping' | 'stopped' | 'refused';
 
@@ -65,6 +70,7 @@ export interface StepData {
   nextBatchSeq: number;
   /** Hashed idempotency key → when it was first seen. */
   keys: Record<string, number>;
+  keyCount: number;
   lastError?: LastError;
 }
 
@@ -89,6 +95,7 @@ export function newStepData(ids: StepIds): StepData {
     outstanding: {},
     nextBatchSeq: 1,
     keys: {},
+    keyCount: 0,
   };
 }
 
@@ -220,16 +227,16 @@ export class StepState {
   private rememberKey(key: string, now: number): void {
     const keys = this.data.keys;
     keys[key] = now;
-    const all = Object.keys(keys);
-    if (all.length <= MAX_KEYS) return;
-    // Over the cap: forget expired keys, then the oldest, down to 90 % so this runs rarely.
-    const byAge = all.sort((a, b) => keys[a]! - keys[b]!);
-    let excess = all.length - Math.floor(MAX_KEYS * 0.9);
+    if (++this.data.keyCount <= MAX_KEYS) return;
+    // Over the cap: forget the oldest, down to 90 % so this runs rarely, and every expired one.
+    const byAge = Object.keys(keys).sort((a, b) => keys[a]! - keys[b]!);
+    let excess = byAge.length - Math.floor(MAX_KEYS * 0.9);
     for (const k of byAge) {
       if (excess <= 0 && now - keys[k]! < KEY_TTL_MS) break;
       delete keys[k];
       excess--;
     }
+    this.data.keyCount = Object.keys(keys).length;
   }
 
   // ── Batching ───────────────────────────────────────────────────────────────────────────────
@@ -242,7 +249,7 @@ export class StepState {
     return this.data.buffer.reduce((n, c) => n + c.rows.length, 0);
   }
 
-  private bufferedBytes(): number {
+  bufferedBytes(): number {
     return this.data.buffer.reduce((n, c) => n + c.bytes, 0);
   }
 

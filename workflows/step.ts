@@ -30,19 +30,24 @@ import {
   type LaunchResult,
 } from './messages.js';
 import { describeFailure } from './failure-info.js';
-import { RETRY_BUDGET_MS, StepState, type StepData } from './state.js';
+import { MAX_CARRIED_BUFFER_BYTES, RETRY_BUDGET_MS, StepState, type StepData } from './state.js';
 import type { StepConfig, StepIds, StepView } from './types.js';
 
 export interface StepInput {
   ids: StepIds;
   /** State carried over from the previous run (continue-as-new). */
   carried?: StepData;
+  /** A connection change the previous run had not yet passed on to its batches. */
+  relayOnStart?: boolean;
 }
 
 /** Continue-as-new well before Temporal's limits (51,200 events / 50 MB, 2,000 pending children). */
 const MAX_EVENTS_PER_RUN = 4_000;
 const MAX_HISTORY_BYTES_PER_RUN = 10 * 1024 * 1024;
 const MAX_CHILDREN_PER_RUN = 1_000;
+/** Hard stops well below Temporal's limits, for a run that must still send its buffer before it can carry it. */
+const HARD_MAX_CHILDREN_PER_RUN = 1_900;
+const HARD_MAX_EVENTS_PER_RUN = 40_000;
 /** How long a started step waits for its first launch before giving up (it is started by update-with-start). */
 const LAUNCH_WAIT = '10 minutes';
 
@@ -51,7 +56,7 @@ export async function stepWorkflow(input: StepInput): Promise<StepView> {
   const self = workflowInfo().workflowId;
   let childrenThisRun = 0;
   /** A connection change not yet passed on to the outstanding batches. */
-  let relayDue = false;
+  let relayDue = input.relayOnStart ?? false;
 
   setHandler(launchUpdate, (config) => launch(s, config));
   setHandler(usersEnteredSignal, (entry) => {
@@ -74,7 +79,7 @@ export async function stepWorkflow(input: StepInput): Promise<StepView> {
     }
   }
 
-  const mustContinueAsNew = () => {
+  const historyFull = () => {
     const info = workflowInfo();
     return (
       info.continueAsNewSuggested ||
@@ -83,10 +88,15 @@ export async function stepWorkflow(input: StepInput): Promise<StepView> {
       childrenThisRun >= MAX_CHILDREN_PER_RUN
     );
   };
+  const atHardLimit = () =>
+    childrenThisRun >= HARD_MAX_CHILDREN_PER_RUN || workflowInfo().historyLength >= HARD_MAX_EVENTS_PER_RUN;
+  /** The buffer must fit in the next run's input; until it does, keep sending. */
+  const carryable = () => s.bufferedBytes() <= MAX_CARRIED_BUFFER_BYTES;
+  const mustContinueAsNew = () => (historyFull() && carryable()) || atHardLimit();
 
   while (!s.finishStopIfDone() && !mustContinueAsNew()) {
     // Idle: no timer, so an idle step adds nothing to its history.
-    await condition(() => relayDue || s.canFlush() || s.drained());
+    await condition(() => relayDue || s.canFlush() || s.drained() || mustContinueAsNew());
     if (relayDue) {
       relayDue = false;
       await relayConnection(s);
@@ -94,13 +104,14 @@ export async function stepWorkflow(input: StepInput): Promise<StepView> {
     }
     if (!s.canFlush()) continue;
     // A window is open: wait for it to close, unless a full request (or a stop) is already waiting.
-    if (!s.bufferFull() && !s.stopping) {
+    if (!s.bufferFull() && !s.stopping && !historyFull()) {
       await condition(() => relayDue || s.bufferFull() || s.stopping, s.windowRemaining(Date.now()));
       if (relayDue) continue;
     }
     // Full requests leave at once; what is left of the window's users leaves when it closes.
     const windowClosed = s.windowRemaining(Date.now()) === 0;
-    while (s.canFlush() && (windowClosed || s.stopping || s.bufferFull()) && childrenThisRun < MAX_CHILDREN_PER_RUN) {
+    const due = () => windowClosed || s.stopping || s.bufferFull() || (historyFull() && !carryable());
+    while (s.canFlush() && due() && !mustContinueAsNew()) {
       await sendBatch(s, self);
       childrenThisRun++;
     }
@@ -108,7 +119,7 @@ export async function stepWorkflow(input: StepInput): Promise<StepView> {
 
   await condition(allHandlersFinished);
   if (s.stopped) return s.view();
-  return continueAsNew<typeof stepWorkflow>({ ids: input.ids, carried: s.data });
+  return continueAsNew<typeof stepWorkflow>({ ids: input.ids, carried: s.data, relayOnStart: relayDue });
 }
 
 /** Finds or creates the audience with the partner, then (re)configures the step. */

@@ -16,6 +16,7 @@ function quietRuntime(): void {
 
 export interface TimeSkippingEnv {
   env: TestWorkflowEnvironment;
+  address: string;
   teardown(): Promise<void>;
 }
 
@@ -45,6 +46,7 @@ export async function createTimeSkippingEnv(): Promise<TimeSkippingEnv> {
     });
     return {
       env,
+      address: `127.0.0.1:${port}`,
       async teardown() {
         await env.teardown();
         await server.stop();
