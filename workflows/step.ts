@@ -169,6 +169,8 @@ async function launch(s: StepState, config: StepConfig): Promise<LaunchResult> {
       adAccountId: config.adAccountId,
       audience: config.audience,
     });
+    // Users who entered under the old config were hashed for its fields: they leave with it.
+    while (previous && s.canFlush()) await sendBatch(s, workflowInfo().workflowId);
     s.completeLaunch(config, found.audienceId, found.audienceName, found.limits);
     return { created: !previous, audienceId: found.audienceId, audienceName: found.audienceName };
   } catch (err) {

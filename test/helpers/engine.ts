@@ -46,11 +46,11 @@ export class FakePartner implements PartnerActivities {
     readonly limits = { maxUsersPerRequest: 5_000, createsAudienceWithFirstRecords: false },
   ) {}
 
-  ensureAudience = async (input: EnsureAudienceInput): Promise<EnsureAudienceResult> => {
+  ensureAudience = (input: EnsureAudienceInput): Promise<EnsureAudienceResult> => {
     this.launches.push(input);
-    if (input.generation <= this.revokedThrough) throw invalidToken();
+    if (input.generation <= this.revokedThrough) return Promise.reject(invalidToken());
     const name = 'name' in input.audience ? input.audience.name : 'by-id';
-    return { audienceId: this.audienceId, audienceName: name, limits: this.limits };
+    return Promise.resolve({ audienceId: this.audienceId, audienceName: name, limits: this.limits });
   };
 
   syncUsers = async (input: SyncUsersInput): Promise<SyncUsersResult> => {

@@ -27,7 +27,7 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-const fake = () => new FakePartner(async () => Date.now());
+const fake = () => new FakePartner(() => Promise.resolve(Date.now()));
 
 describe('Step launch (Update-with-start, dev server)', () => {
   it('answers the audience on first launch, created: false on relaunch with a new config', async () => {

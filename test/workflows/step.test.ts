@@ -188,11 +188,13 @@ describe('Step: invalid token', () => {
   it('pauses every step on the connection, calls nothing while paused, and resumes on reconnect', async () => {
     const linkedin = fake();
     linkedin.revokedThrough = 1; // the first token is rejected
-    linkedin.ensureAudience = async (input) => ({
-      audienceId: 'aud-1',
-      audienceName: 'name' in input.audience ? input.audience.name : null,
-      limits: linkedin.limits,
-    });
+    // The launch itself still works (the token is only rejected when users are sent).
+    linkedin.ensureAudience = (input) =>
+      Promise.resolve({
+        audienceId: 'aud-1',
+        audienceName: 'name' in input.audience ? input.audience.name : null,
+        limits: linkedin.limits,
+      });
     await withEngine(ts.env, { linkedin }, async (engine) => {
       const connection = await connect(engine, 'linkedin');
       const first = await launched(engine);
