@@ -2,7 +2,7 @@
  * The activity interface the workflows call (types only: workflow code imports nothing else
  * from here). Partner adapters implement it; tests register doubles of it.
  */
-import type { Action, AudienceRef, Field, PartnerId, PartnerLimits, Row } from '../workflows/types.js';
+import type { AudienceRef, PartnerId, PartnerLimits, Row, SyncTarget } from '../workflows/types.js';
 
 export interface PartnerCallContext {
   workspaceId: string;
@@ -25,13 +25,8 @@ export interface EnsureAudienceResult {
   limits: PartnerLimits;
 }
 
-export interface SyncUsersInput extends PartnerCallContext {
+export interface SyncUsersInput extends PartnerCallContext, SyncTarget {
   batchId: string;
-  adAccountId: string;
-  audienceId: string | null;
-  audienceName: string | null;
-  action: Action;
-  fields: Field[];
   rows: Row[];
 }
 

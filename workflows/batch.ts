@@ -24,12 +24,12 @@ import {
   type BatchSettlement,
   type ConnectionState,
 } from './messages.js';
-import type { Action, ErroredReason, Field, LastError, PartnerId, Row } from './types.js';
+import type { ErroredReason, LastError, PartnerId, Row, SyncTarget } from './types.js';
 
 /** Less budget than this left after a give-up is not worth another round of attempts. */
 const MIN_RETRY_MS = 1_000;
 
-export interface BatchInput {
+export interface BatchInput extends SyncTarget {
   batchId: string;
   stepWorkflowId: string;
   workspaceId: string;
@@ -37,11 +37,6 @@ export interface BatchInput {
   /** The connection as the step last knew it. */
   connection: ConnectionState;
   partner: PartnerId;
-  adAccountId: string;
-  audienceId: string | null;
-  audienceName: string | null;
-  action: Action;
-  fields: Field[];
   rows: Row[];
   /** Workflow time after which the users are Errored: 13 h after the oldest entered. */
   deadline: number;

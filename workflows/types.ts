@@ -35,6 +35,17 @@ export interface StepConfig {
   lastStep: boolean;
 }
 
+/** Where a batch's rows go and how: the part of a step's config that a partner call needs. */
+export interface SyncTarget {
+  adAccountId: string;
+  /** `null` until a partner that creates the audience with its first records (Pinterest) has done so. */
+  audienceId: string | null;
+  audienceName: string | null;
+  action: Action;
+  /** The order of the values in every Row. */
+  fields: Field[];
+}
+
 /** What a partner allows, as the launch activity reports it (so workflows import no partner code). */
 export interface PartnerLimits {
   maxUsersPerRequest: number;
