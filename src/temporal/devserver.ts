@@ -3,6 +3,17 @@ import { dirname } from 'node:path';
 import { waitForTemporal } from './client.js';
 import { spawnServer, type ServerProcess } from './process.js';
 
+/**
+ * Partner rate limits are held by the server (PARTNERS.md): per-key limits need task-queue
+ * fairness, and one partition per queue keeps a queue's rate from being spread over several
+ * token buckets (which lets one second briefly see more than the limit).
+ */
+export const RATE_LIMIT_CONFIG = [
+  'matching.enableFairness=true',
+  'matching.numTaskqueueReadPartitions=1',
+  'matching.numTaskqueueWritePartitions=1',
+];
+
 export interface DevServerOptions {
   /** Path of the `temporal` CLI (see toolchain). */
   exe: string;
