@@ -1,0 +1,43 @@
+import { Agent, request } from 'undici';
+import type { Answer } from './answers.js';
+
+/** One keep-alive pool per partner, with timeouts: a partner that hangs is a transient failure, not a stuck activity. */
+export function partnerAgent(): Agent {
+  return new Agent({ connections: 16, keepAliveTimeout: 30_000, headersTimeout: 30_000, bodyTimeout: 60_000 });
+}
+
+export interface CallOptions {
+  method: 'GET' | 'POST' | 'DELETE';
+  headers?: Record<string, string>;
+  json?: unknown;
+  form?: Record<string, string>;
+}
+
+/** Calls a partner and reads the whole answer; network failures become a 599 (transient) answer. */
+export async function call(agent: Agent, url: string, o: CallOptions): Promise<Answer> {
+  const headers: Record<string, string> = { accept: 'application/json', ...o.headers };
+  let body: string | undefined;
+  if (o.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(o.json);
+  } else if (o.form) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    body = new URLSearchParams(o.form).toString();
+  }
+  try {
+    const res = await request(url, { method: o.method, headers, body, dispatcher: agent });
+    const text = await res.body.text();
+    let parsed: unknown = text || undefined;
+    if (text && String(res.headers['content-type'] ?? '').includes('json')) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // Not JSON after all: keep the text.
+      }
+    }
+    return { status: res.statusCode, headers: res.headers, body: parsed };
+  } catch (err) {
+    // Never echo the URL or body: they may carry tokens or identifiers.
+    return { status: 599, headers: {}, body: { networkError: (err as { code?: string }).code ?? 'network error' } };
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The sandbox partners' memory: tokens, ad accounts, audiences and their members, injected
+ * faults and request statistics. One instance per sandbox server; `reset()` empties it.
+ */
+import { randomUUID } from 'node:crypto';
+
+export type SandboxPartner = 'linkedin' | 'facebook' | 'pinterest' | 'tiktok';
+
+export interface SandboxAudience {
+  id: string;
+  name: string;
+  adAccountId: string;
+  valueBased: boolean;
+  createdAt: number;
+  /** JSON text of a member (our field names) → the member. */
+  members: Map<string, Record<string, string>>;
+}
+
+export interface Fault {
+  status: 429 | 500 | 503;
+  count: number;
+  retryAfterSeconds?: number;
+  delayMs?: number;
+}
+
+interface KeyStats {
+  requests: number;
+  times: number[];
+  maxRequestsInAnySecond: number;
+}
+
+export interface PartnerStats {
+  requests: number;
+  users: number;
+  maxUsersInARequest: number;
+  rejected: Record<string, number>;
+  byKey: Record<string, KeyStats>;
+  all: KeyStats;
+}
+
+const newKeyStats = (): KeyStats => ({ requests: 0, times: [], maxRequestsInAnySecond: 0 });
+const newStats = (): PartnerStats => ({
+  requests: 0,
+  users: 0,
+  maxUsersInARequest: 0,
+  rejected: {},
+  byKey: {},
+  all: newKeyStats(),
+});
+
+export class SandboxState {
+  validTokens = new Set<string>();
+  revokedTokens = new Set<string>();
+  refreshTokens = new Map<string, SandboxPartner>();
+  /** OAuth codes handed out by the authorize page, single use. */
+  codes = new Set<string>();
+  audiences = new Map<SandboxPartner, Map<string, SandboxAudience>>();
+  adAccounts = new Map<string, { termsAccepted?: boolean; audienceCount?: number }>();
+  faults = new Map<SandboxPartner, Fault[]>();
+  stats = new Map<SandboxPartner, PartnerStats>();
+  private seq = 1000;
+
+  reset(): void {
+    this.validTokens.clear();
+    this.revokedTokens.clear();
+    this.refreshTokens.clear();
+    this.codes.clear();
+    this.audiences.clear();
+    this.adAccounts.clear();
+    this.faults.clear();
+    this.stats.clear();
+  }
+
+  nextId(): string {
+    return String(++this.seq);
+  }
+
+  newToken(): string {
+    const token = `sbx-${randomUUID()}`;
+    this.validTokens.add(token);
+    return token;
+  }
+
+  tokenValid(token: string | undefined): boolean {
+    return !!token && this.validTokens.has(token) && !this.revokedTokens.has(token);
+  }
+
+  audiencesOf(partner: SandboxPartner): Map<string, SandboxAudience> {
+    let m = this.audiences.get(partner);
+    if (!m) this.audiences.set(partner, (m = new Map<string, SandboxAudience>()));
+    return m;
+  }
+
+  createAudience(partner: SandboxPartner, adAccountId: string, name: string, valueBased = false): SandboxAudience {
+    const audience: SandboxAudience = {
+      id: this.nextId(),
+      name,
+      adAccountId,
+      valueBased,
+      createdAt: Date.now(),
+      members: new Map(),
+    };
+    this.audiencesOf(partner).set(audience.id, audience);
+    return audience;
+  }
+
+  /** The next injected fault for this partner, if any (consumed). */
+  takeFault(partner: SandboxPartner): Fault | undefined {
+    const queue = this.faults.get(partner);
+    const fault = queue?.[0];
+    if (!fault) return undefined;
+    if (--fault.count <= 0) queue?.shift();
+    return fault;
+  }
+
+  statsOf(partner: SandboxPartner): PartnerStats {
+    let s = this.stats.get(partner);
+    if (!s) this.stats.set(partner, (s = newStats()));
+    return s;
+  }
+
+  /** Counts a request for `key`; returns how many requests that key made in the last 1,000 ms, this one included. */
+  countRequest(partner: SandboxPartner, key: string, now = Date.now()): number {
+    const s = this.statsOf(partner);
+    s.requests++;
+    const inWindow = (k: KeyStats) => {
+      k.requests++;
+      k.times.push(now);
+      while (k.times.length && now - k.times[0]! >= 1_000) k.times.shift();
+      k.maxRequestsInAnySecond = Math.max(k.maxRequestsInAnySecond, k.times.length);
+      return k.times.length;
+    };
+    inWindow(s.all);
+    return inWindow((s.byKey[key] ??= newKeyStats()));
+  }
+
+  countUsers(partner: SandboxPartner, users: number): void {
+    const s = this.statsOf(partner);
+    s.users += users;
+    s.maxUsersInARequest = Math.max(s.maxUsersInARequest, users);
+  }
+
+  countRejected(partner: SandboxPartner, reason: string | number): void {
+    const s = this.statsOf(partner);
+    s.rejected[String(reason)] = (s.rejected[String(reason)] ?? 0) + 1;
+  }
+}
+
+/** A member as the control endpoint shows it: sorted by JSON text. */
+export function sortedMembers(audience: SandboxAudience): Record<string, string>[] {
+  return [...audience.members.keys()].sort().map((k) => audience.members.get(k)!);
+}
+
+export function memberKey(member: Record<string, string>): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(member).sort(([a], [b]) => a.localeCompare(b))));
+}

@@ -1,0 +1,180 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { findOrCreateAudience } from '../../../activities/partners/audiences.js';
+import { toRow } from '../../../activities/partners/identifiers.js';
+import { linkedin } from '../../../activities/partners/linkedin/index.js';
+import type { PartnerAdapter } from '../../../activities/partners/types.js';
+import { startSandbox, type RunningSandbox } from '../../../src/sandbox/server.js';
+import { Fail } from '../../../workflows/failures.js';
+import type { Row } from '../../../workflows/types.js';
+
+let sandbox: RunningSandbox;
+let adapter: PartnerAdapter;
+let token: string;
+
+beforeAll(async () => {
+  sandbox = await startSandbox('127.0.0.1', 0);
+  adapter = linkedin({
+    rest: `${sandbox.url}/linkedin/rest`,
+    oauth: `${sandbox.url}/linkedin/oauth/v2`,
+    clientId: 'app',
+    clientSecret: 'secret',
+  });
+});
+afterAll(async () => {
+  await sandbox?.close();
+});
+afterEach(async () => {
+  await fetch(`${sandbox.url}/_sandbox/reset`, { method: 'POST' });
+});
+
+async function control(path: string, body?: unknown): Promise<Response> {
+  return fetch(`${sandbox.url}/_sandbox/linkedin${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+async function connected(): Promise<string> {
+  token = `token-${Math.random()}`;
+  await control('/tokens', { accessToken: token });
+  return token;
+}
+
+const emails = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `user${from + i}@example.com`);
+const rowsOf = (list: string[]): Row[] => list.map((email) => toRow('linkedin', ['email'], { email })!);
+const target = (audienceId: string, action: 'add' | 'remove' = 'add') => ({
+  adAccountId: '501',
+  audienceId,
+  audienceName: 'leads',
+  action,
+  fields: ['email' as const],
+});
+
+async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ApplicationFailure);
+  return err as ApplicationFailure;
+}
+
+describe('LinkedIn adapter against the sandbox', () => {
+  it('exchanges an OAuth code for a working token', async () => {
+    const authorize = await fetch(
+      `${sandbox.url}/linkedin/oauth/v2/authorization?response_type=code&client_id=app&redirect_uri=${encodeURIComponent('http://127.0.0.1:3000/cb')}&state=s1`,
+      { redirect: 'manual' },
+    );
+    expect(authorize.status).toBe(302);
+    const location = new URL(authorize.headers.get('location')!);
+    expect(location.searchParams.get('state')).toBe('s1');
+    const credentials = await adapter.exchangeCode(location.searchParams.get('code')!, 'http://127.0.0.1:3000/cb');
+    expect(credentials.refreshToken).toBeTruthy();
+    expect(await adapter.listAdAccounts(credentials.accessToken)).toHaveLength(2);
+    // A code is single use.
+    const again = await failureOf(adapter.exchangeCode(location.searchParams.get('code')!, 'http://127.0.0.1:3000/cb'));
+    expect(again.type).toBe(Fail.Rejected);
+    const refreshed = await adapter.refresh(credentials.refreshToken!);
+    expect(refreshed.accessToken).not.toBe(credentials.accessToken);
+  });
+
+  it('lists the ad accounts the token sees', async () => {
+    expect((await adapter.listAdAccounts(await connected())).map((a) => a.id)).toEqual(['501', '502']);
+  });
+
+  it('finds or creates an audience by name, never twice', async () => {
+    const t = await connected();
+    const first = await findOrCreateAudience(adapter, t, '501', { name: 'leads', create: true });
+    const second = await findOrCreateAudience(adapter, t, '501', { name: 'leads', create: true });
+    expect(second).toEqual(first);
+    const { audiences } = (await (await control('/audiences')).json()) as { audiences: unknown[] };
+    expect(audiences).toHaveLength(1);
+    expect(await findOrCreateAudience(adapter, t, '501', { name: 'other', create: false })).toBeNull();
+    expect(await findOrCreateAudience(adapter, t, '501', { id: first!.id })).toEqual(first);
+  });
+
+  it('adds 25,000 users in requests of 5,000 and removes some: the members are exactly the rows sent', async () => {
+    const t = await connected();
+    const audience = (await findOrCreateAudience(adapter, t, '501', { name: 'leads', create: true }))!;
+    const all = rowsOf(emails(25_000));
+    for (let i = 0; i < all.length; i += 5_000) {
+      expect(await adapter.sendUsers(t, target(audience.id), all.slice(i, i + 5_000))).toEqual({
+        synced: 5_000,
+        invalid: 0,
+      });
+    }
+    await adapter.sendUsers(t, target(audience.id, 'remove'), all.slice(0, 5_000));
+    const { members } = (await (await control(`/audiences/${audience.id}/members`)).json()) as {
+      members: { email: string }[];
+    };
+    expect(members.map((m) => m.email)).toEqual(
+      all
+        .slice(5_000)
+        .map((r) => r[0])
+        .sort(),
+    );
+    const stats = (await (await control('/stats')).json()) as { maxUsersInARequest: number; rejected: object };
+    expect(stats.maxUsersInARequest).toBe(5_000);
+    expect(stats.rejected).toEqual({});
+  });
+
+  it('counts one malformed identifier among 1,000 as invalid, syncing the 999 others', async () => {
+    const t = await connected();
+    const audience = (await findOrCreateAudience(adapter, t, '501', { name: 'leads', create: true }))!;
+    const rows = rowsOf(emails(1_000));
+    rows[500] = ['not-a-sha256'];
+    expect(await adapter.sendUsers(t, target(audience.id), rows)).toEqual({ synced: 999, invalid: 1 });
+  });
+
+  it('reads a revoked token as InvalidToken', async () => {
+    const t = await connected();
+    const audience = (await findOrCreateAudience(adapter, t, '501', { name: 'leads', create: true }))!;
+    await control('/tokens/revoke', { accessToken: t });
+    const f = await failureOf(adapter.sendUsers(t, target(audience.id), rowsOf(emails(3))));
+    expect([f.type, f.nonRetryable]).toEqual([Fail.InvalidToken, true]);
+    expect(f.message).not.toContain(t);
+  });
+
+  it('reads a throttle as RateLimited, with the delay when LinkedIn gives one', async () => {
+    const t = await connected();
+    const audience = (await findOrCreateAudience(adapter, t, '501', { name: 'leads', create: true }))!;
+    await control('/faults', { status: 429, count: 1 });
+    const plain = await failureOf(adapter.sendUsers(t, target(audience.id), rowsOf(emails(3))));
+    expect([plain.type, plain.nextRetryDelay]).toEqual([Fail.RateLimited, undefined]);
+    await control('/faults', { status: 429, count: 1, retryAfterSeconds: 7 });
+    const hinted = await failureOf(adapter.sendUsers(t, target(audience.id), rowsOf(emails(3))));
+    expect([hinted.type, hinted.nextRetryDelay]).toEqual([Fail.RateLimited, 7_000]);
+    await control('/faults', { status: 503, count: 1 });
+    expect((await failureOf(adapter.sendUsers(t, target(audience.id), rowsOf(emails(3))))).type).toBe(Fail.Transient);
+  });
+
+  it('reads a deleted segment as AudienceGone', async () => {
+    const t = await connected();
+    const audience = (await findOrCreateAudience(adapter, t, '501', { name: 'leads', create: true }))!;
+    await fetch(`${sandbox.url}/_sandbox/linkedin/audiences/${audience.id}`, { method: 'DELETE' });
+    const f = await failureOf(adapter.sendUsers(t, target(audience.id), rowsOf(emails(3))));
+    expect([f.type, f.nonRetryable]).toEqual([Fail.AudienceGone, true]);
+  });
+});
+
+describe('LinkedIn: a segment younger than its ready delay', () => {
+  it('is retried (Transient), not believed gone', async () => {
+    const slow = await startSandbox('127.0.0.1', 0, { linkedinSegmentReadyMs: 60_000 });
+    try {
+      const a = linkedin({
+        rest: `${slow.url}/linkedin/rest`,
+        oauth: `${slow.url}/linkedin/oauth/v2`,
+        clientId: 'app',
+        clientSecret: 's',
+      });
+      const t = slow.state.newToken();
+      const audience = (await findOrCreateAudience(a, t, '501', { name: 'new', create: true }))!;
+      const f = await failureOf(a.sendUsers(t, target(audience.id), rowsOf(emails(3))));
+      expect([f.type, f.nonRetryable]).toEqual([Fail.Transient, false]);
+    } finally {
+      await slow.close();
+    }
+  });
+});
