@@ -1,15 +1,18 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import type { Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { createApp } from './api/app.js';
 import type { Config } from './config.js';
-import { lazyConnection, waitForTemporal } from './temporal/client.js';
+import { createClient, lazyConnection, waitForTemporal } from './temporal/client.js';
 import { startDevServer, type DevServer } from './temporal/devserver.js';
 import { canConnect } from './temporal/process.js';
-import { createWorker, installRuntime } from './temporal/worker.js';
+import { createWorkers, installRuntime } from './temporal/worker.js';
+import { startSandbox } from './sandbox/server.js';
+import { createPartners } from '../activities/partners/registry.js';
+import type { PartnerId } from '../workflows/types.js';
 import { CLI, defaultToolchainContext, resolveBinary } from './temporal/toolchain/index.js';
 
 export type Log = (line: string) => void;
@@ -20,7 +23,7 @@ export class StartupError extends Error {
 }
 
 export interface RunningService {
-  urls: { api: string; temporal: string; ui?: string };
+  urls: { api: string; temporal: string; ui?: string; sandbox: string };
   /** Settles if a part dies on its own (the worker fails, the dev server exits). */
   failed: Promise<Error>;
   /** Stops the API, then the worker, then the dev server; idempotent. */
@@ -39,6 +42,7 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
   const failures: Promise<Error>[] = [];
   try {
     await ensurePortFree(config.host, config.apiPort, 'API_PORT');
+    await ensurePortFree(config.host, config.sandboxPort, 'SANDBOX_PORT');
     let devServer: DevServer | undefined;
     if (config.temporal.embedded) {
       await ensurePortFree(config.host, config.temporal.port, 'TEMPORAL_PORT');
@@ -71,18 +75,25 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
           '(check TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE, or unset TEMPORAL_ADDRESS to run the embedded dev server)',
       );
     }
-    const { worker, connection: workerConnection } = await createWorker({
+    const sandbox = await startSandbox(config.host, config.sandboxPort, { linkedinSegmentReadyMs: 5_000 });
+    stack.push(() => sandbox.close());
+
+    const clientConnection = await Connection.connect({ address: config.temporal.address });
+    stack.push(() => clientConnection.close());
+    const partners = createPartners({ sandboxUrl: sandbox.url, env: process.env });
+    const { workers, connection: workerConnection } = await createWorkers({
       address: config.temporal.address,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      activities: createActivities(),
+      partners: Object.keys(partners) as PartnerId[],
+      activities: createActivities({ client: createClient(clientConnection, config.temporal.namespace), partners }),
     });
-    const workerRun = worker.run();
-    stack.push(() => stopWorker(worker, workerRun, workerConnection));
+    const runs = workers.map((w) => w.run());
+    stack.push(() => stopWorkers(workers, runs, workerConnection));
     failures.push(
-      workerRun.then(
-        () => new Error('the worker stopped'),
-        (err: unknown) => new Error(`the worker failed: ${err instanceof Error ? err.message : String(err)}`),
+      Promise.race(runs).then(
+        () => new Error('a worker stopped'),
+        (err: unknown) => new Error(`a worker failed: ${err instanceof Error ? err.message : String(err)}`),
       ),
     );
 
@@ -105,6 +116,7 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
         api: `http://${config.host}:${config.apiPort}`,
         temporal: config.temporal.address,
         ui: devServer?.uiUrl,
+        sandbox: sandbox.url,
       },
       failed: Promise.race(failures),
       stop,
@@ -121,9 +133,9 @@ async function ensurePortFree(host: string, port: number, envVar: string): Promi
   }
 }
 
-async function stopWorker(worker: Worker, run: Promise<void>, connection: NativeConnection): Promise<void> {
-  if (worker.getState() === 'RUNNING') worker.shutdown();
-  await run.catch(() => undefined);
+async function stopWorkers(workers: Worker[], runs: Promise<void>[], connection: NativeConnection): Promise<void> {
+  for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+  await Promise.allSettled(runs);
   await connection.close();
 }
 

@@ -86,12 +86,15 @@ async function deliver(input: BatchInput, connection: () => ConnectionState): Pr
       const failure = describeFailure(err);
       lastError = { code: failure.code, message: failure.message, at: new Date(Date.now()).toISOString() };
       switch (failure.code) {
-        case Fail.InvalidToken:
-          rejectedGeneration = Math.max(rejectedGeneration, generation);
+        case Fail.InvalidToken: {
+          // The activity names the generation of the token it used: it may be newer than ours.
+          const used = (failure.details?.[0] as { generation?: number } | undefined)?.generation ?? generation;
+          rejectedGeneration = Math.max(rejectedGeneration, used);
           await getExternalWorkflowHandle(input.connectionId)
-            .signal(tokenInvalidSignal, { generation, message: failure.message })
+            .signal(tokenInvalidSignal, { generation: used, message: failure.message })
             .catch(() => undefined); // no connection workflow: we stay paused until the budget ends
           continue;
+        }
         case Fail.AudienceGone:
           return erroredAll('audience_deleted', lastError);
         case Fail.Rejected:

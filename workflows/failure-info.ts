@@ -10,6 +10,8 @@ export interface FailureInfo {
   /** The ApplicationFailure type (see failures.ts), or `timeout` / `cancelled` / `error`. */
   code: string;
   message: string;
+  /** The failure's details (e.g. the token generation an InvalidToken belongs to). */
+  details?: unknown[];
 }
 
 /** The innermost meaningful failure behind an activity or child failure: what the partner said. */
@@ -22,7 +24,9 @@ export function describeFailure(err: unknown): FailureInfo {
   ) {
     e = e.cause;
   }
-  if (e instanceof ApplicationFailure) return { code: e.type ?? 'error', message: e.message };
+  if (e instanceof ApplicationFailure) {
+    return { code: e.type ?? 'error', message: e.message, ...(e.details?.length ? { details: [...e.details] } : {}) };
+  }
   if (e instanceof TimeoutFailure) return { code: 'timeout', message: 'The retry budget ran out.' };
   return { code: 'error', message: e instanceof Error ? e.message : 'Unknown failure.' };
 }

@@ -1,4 +1,6 @@
 import { fileURLToPath } from 'node:url';
+import { partnerTaskQueue } from '../../workflows/ids.js';
+import type { PartnerId } from '../../workflows/types.js';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 
 /** The product's workflow entry point, bundled by the SDK (webpack + swc) straight from TypeScript. */
@@ -17,23 +19,38 @@ export function installRuntime(): void {
   runtimeInstalled = true;
 }
 
-export interface CreateWorkerOptions {
+export interface CreateWorkersOptions {
   address: string;
   namespace: string;
+  /** The workflows' task queue; each partner's activities poll `<taskQueue>-<partner>`. */
   taskQueue: string;
-  activities?: WorkerOptions['activities'];
+  partners: PartnerId[];
+  activities: WorkerOptions['activities'];
 }
 
-export async function createWorker(
-  opts: CreateWorkerOptions,
-): Promise<{ worker: Worker; connection: NativeConnection }> {
+/**
+ * The workers of one process: one for the workflows, and one per partner activity queue (where
+ * the server holds that partner's rate limit).
+ */
+export async function createWorkers(
+  opts: CreateWorkersOptions,
+): Promise<{ workers: Worker[]; connection: NativeConnection }> {
   const connection = await NativeConnection.connect({ address: opts.address });
-  const worker = await Worker.create({
+  const workflows = await Worker.create({
     connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     workflowsPath: WORKFLOWS_PATH,
-    activities: opts.activities ?? {},
   });
-  return { worker, connection };
+  const partners = await Promise.all(
+    opts.partners.map((partner) =>
+      Worker.create({
+        connection,
+        namespace: opts.namespace,
+        taskQueue: partnerTaskQueue(opts.taskQueue, partner),
+        activities: opts.activities,
+      }),
+    ),
+  );
+  return { workers: [workflows, ...partners], connection };
 }

@@ -12,16 +12,17 @@ import { connectDevServer, uniqueTaskQueue, withWorker } from '../helpers/tempor
 
 describe('npm start', () => {
   let dataDir: string;
-  let ports: { api: number; temporal: number; ui: number };
+  let ports: { api: number; temporal: number; ui: number; sandbox: number };
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'audience-sync-start-'));
-    ports = { api: await freePort(), temporal: await freePort(), ui: await freePort() };
+    ports = { api: await freePort(), temporal: await freePort(), ui: await freePort(), sandbox: await freePort() };
     env = {
       API_PORT: String(ports.api),
       TEMPORAL_PORT: String(ports.temporal),
       TEMPORAL_UI_PORT: String(ports.ui),
+      SANDBOX_PORT: String(ports.sandbox),
       DATA_DIR: dataDir,
     };
   });
