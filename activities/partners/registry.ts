@@ -4,6 +4,7 @@
  */
 import type { PartnerId } from '../../workflows/types.js';
 import { linkedin } from './linkedin/index.js';
+import { tiktok } from './tiktok/index.js';
 import type { PartnerAdapter } from './types.js';
 
 export interface PartnerEndpoints {
@@ -19,6 +20,11 @@ export function createPartners({ sandboxUrl, env }: PartnerEndpoints): Partial<R
       oauth: env.LINKEDIN_OAUTH_URL ?? `${sandboxUrl}/linkedin/oauth/v2`,
       clientId: env.LINKEDIN_CLIENT_ID ?? 'sandbox',
       clientSecret: env.LINKEDIN_CLIENT_SECRET ?? 'sandbox',
+    }),
+    tiktok: tiktok({
+      api: env.TIKTOK_API_URL ?? `${sandboxUrl}/tiktok/open_api/v1.3`,
+      appId: env.TIKTOK_APP_ID ?? 'sandbox',
+      secret: env.TIKTOK_SECRET ?? 'sandbox',
     }),
   };
 }

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import express, { Router, type Express } from 'express';
 import { z } from 'zod';
 import { linkedinSandbox } from './partners/linkedin.js';
+import { tiktokSandbox } from './partners/tiktok.js';
 import { SandboxState, sortedMembers, type SandboxPartner } from './state.js';
 
 export interface SandboxOptions {
@@ -46,6 +47,7 @@ export function createSandboxApp(state: SandboxState, options: SandboxOptions = 
       requestsPerSecond: 10,
     }),
   );
+  app.use('/tiktok', tiktokSandbox(state, { usersPerRequest: 10_000, requestsPerSecond: 10 }));
   app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     if (err instanceof z.ZodError) {
       return void res
