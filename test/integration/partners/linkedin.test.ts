@@ -1,9 +1,9 @@
-import { ApplicationFailure } from '@temporalio/activity';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findOrCreateAudience } from '../../../activities/partners/audiences.js';
 import { toRow } from '../../../activities/partners/identifiers.js';
 import { linkedin } from '../../../activities/partners/linkedin/index.js';
 import type { PartnerAdapter } from '../../../activities/partners/types.js';
+import { failureOf } from '../../helpers/failures.js';
 import { startSandbox, type RunningSandbox } from '../../../src/sandbox/server.js';
 import { Fail } from '../../../workflows/failures.js';
 import type { Row } from '../../../workflows/types.js';
@@ -51,15 +51,6 @@ const target = (audienceId: string, action: 'add' | 'remove' = 'add') => ({
   action,
   fields: ['email' as const],
 });
-
-async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
-}
 
 describe('LinkedIn adapter against the sandbox', () => {
   it('exchanges an OAuth code for a working token', async () => {

@@ -4,6 +4,7 @@ import { findOrCreateAudience } from '../../../activities/partners/audiences.js'
 import { toRow } from '../../../activities/partners/identifiers.js';
 import { tiktok } from '../../../activities/partners/tiktok/index.js';
 import type { PartnerAdapter } from '../../../activities/partners/types.js';
+import { failureOf } from '../../helpers/failures.js';
 import { startSandbox, type RunningSandbox } from '../../../src/sandbox/server.js';
 import { Fail } from '../../../workflows/failures.js';
 import type { Row } from '../../../workflows/types.js';
@@ -37,15 +38,6 @@ const target = (audienceId: string) => ({
   action: 'add' as const,
   fields: ['email' as const, 'phone' as const],
 });
-
-async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApplicationFailure);
-  return err as ApplicationFailure;
-}
 
 describe('TikTok adapter against the sandbox', () => {
   it('exchanges an auth code and lists the advertisers', async () => {
