@@ -57,13 +57,22 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   ];
   // While it shuts down the server warns about its own internal pollers losing it: noise.
   let stopping = false;
-  const proc = spawnServer(opts.exe, args, { onOutput: (line) => !stopping && opts.onOutput?.(line) });
+  const recent: string[] = []; // the server's last words, for the error if it dies while starting
+  const proc = spawnServer(opts.exe, args, {
+    onOutput: (line) => {
+      recent.push(line);
+      if (recent.length > 20) recent.shift();
+      if (!stopping) opts.onOutput?.(line);
+    },
+  });
   const address = `${opts.host}:${opts.port}`;
   try {
     await Promise.race([
       waitForTemporal(address, opts.namespace, opts.startTimeoutMs ?? 60_000),
       proc.exited.then((code) => {
-        throw new Error(`temporal server start-dev exited with code ${code} before it was ready`);
+        throw new Error(
+          `temporal server start-dev exited with code ${code} before it was ready:\n${recent.join('\n')}`,
+        );
       }),
     ]);
   } catch (err) {

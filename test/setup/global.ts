@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { startDevServer } from '../../src/temporal/devserver.js';
+import { startDevServer, type DevServer } from '../../src/temporal/devserver.js';
 import { defaultToolchainContext, resolveAll } from '../../src/temporal/toolchain/index.js';
 import { freePort } from '../helpers/ports.js';
 
@@ -25,6 +25,29 @@ declare module 'vitest' {
 
 const FIXTURE_WORKFLOWS = fileURLToPath(new URL('../fixtures/workflows/index.ts', import.meta.url));
 
+/**
+ * A port handed out by the OS can be taken again before the server binds it, so a dev server
+ * that dies while starting gets two more tries on new ports (its last output is kept in the error).
+ */
+async function startWithRetry(exe: string, dir: string, tries = 3): Promise<DevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServer({
+        exe,
+        host: '127.0.0.1',
+        port: await freePort(),
+        dbFile: join(dir, `temporal-${attempt}.db`),
+        namespace: 'default',
+      });
+    } catch (err) {
+      if (attempt >= tries) throw err;
+      console.error(
+        `[harness] dev server attempt ${attempt} failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  }
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const bins = await resolveAll(defaultToolchainContext(process.env, (l) => console.error(`[harness] ${l}`)));
   const dir = await mkdtemp(join(tmpdir(), 'audience-sync-test-'));
@@ -34,13 +57,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
   const workflowBundlePath = join(dir, 'workflow-bundle.js');
   await writeFile(workflowBundlePath, code);
-  const dev = await startDevServer({
-    exe: bins.cli.path,
-    host: '127.0.0.1',
-    port: await freePort(),
-    dbFile: join(dir, 'temporal.db'),
-    namespace: 'default',
-  });
+  const dev = await startWithRetry(bins.cli.path, dir);
   project.provide('harness', {
     devServerAddress: dev.address,
     cliPath: bins.cli.path,
