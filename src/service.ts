@@ -36,7 +36,9 @@ export interface RunningService {
  */
 export async function startService(config: Config, log: Log): Promise<RunningService> {
   const stack: Array<() => Promise<void>> = [];
+  let muteServer = () => {};
   const stop = async () => {
+    muteServer();
     while (stack.length) await stack.pop()?.();
   };
   const failures: Promise<Error>[] = [];
@@ -60,6 +62,7 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
       });
       const server = devServer;
       stack.push(() => server.stop());
+      muteServer = () => server.mute();
       failures.push(server.process.exited.then((code) => new Error(`the Temporal dev server exited (code ${code})`)));
     }
 

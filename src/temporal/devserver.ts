@@ -32,6 +32,8 @@ export interface DevServer {
   address: string;
   uiUrl?: string;
   process: ServerProcess;
+  /** Stops passing the server's output on (its complaints while clients shut down are noise). */
+  mute(): void;
   stop(): Promise<void>;
 }
 
@@ -83,6 +85,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     address,
     uiUrl: opts.uiPort ? `http://${opts.host}:${opts.uiPort}` : undefined,
     process: proc,
+    mute: () => {
+      stopping = true;
+    },
     stop: () => {
       stopping = true;
       return proc.stop();
