@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { Router, type Express } from 'express';
 import { z } from 'zod';
+import { facebookSandbox } from './partners/facebook.js';
 import { linkedinSandbox } from './partners/linkedin.js';
 import { tiktokSandbox } from './partners/tiktok.js';
 import { SandboxState, sortedMembers, type SandboxPartner } from './state.js';
@@ -47,6 +48,7 @@ export function createSandboxApp(state: SandboxState, options: SandboxOptions = 
       requestsPerSecond: 10,
     }),
   );
+  app.use('/facebook', facebookSandbox(state, { usersPerRequest: 10_000, requestsPerSecond: 10 }));
   app.use('/tiktok', tiktokSandbox(state, { usersPerRequest: 10_000, requestsPerSecond: 10 }));
   app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     if (err instanceof z.ZodError) {

@@ -1,0 +1,87 @@
+/** Meta Custom Audiences (PARTNERS.md §2). Long-lived tokens are re-exchanged, never refreshed. */
+import type { Agent } from 'undici';
+import type { Credentials } from '../../../workflows/messages.js';
+import { toFailure, type Answer } from '../answers.js';
+import { CAPABILITIES } from '../capabilities.js';
+import { partnerAgent } from '../http.js';
+import type { PartnerAdapter } from '../types.js';
+import { exchange, facebookApi, type FacebookApp, type FacebookUrls } from './api.js';
+import { classifyFacebook } from './errors.js';
+
+export type FacebookConfig = FacebookUrls & FacebookApp;
+
+function ok(answer: Answer): unknown {
+  const c = classifyFacebook(answer);
+  if (c.kind !== 'ok') throw toFailure(c);
+  return answer.body;
+}
+
+export function facebook(config: FacebookConfig, agent: Agent = partnerAgent()): PartnerAdapter {
+  const api = (token: string) => facebookApi(agent, config, token);
+  const credentials = (answer: Answer): Credentials => {
+    const b = ok(answer) as { access_token: string; expires_in?: number };
+    return {
+      accessToken: b.access_token,
+      ...(b.expires_in ? { expiresAt: new Date(Date.now() + b.expires_in * 1000).toISOString() } : {}),
+    };
+  };
+
+  return {
+    id: 'facebook',
+    capabilities: CAPABILITIES.facebook,
+
+    async listAdAccounts(token) {
+      const b = ok(await api(token).adAccounts()) as { data?: { id: string; name: string }[] };
+      return (b.data ?? []).map((a) => ({ id: a.id.replace(/^act_/, ''), name: a.name }));
+    },
+
+    async findAudience(token, adAccountId, ref) {
+      if ('id' in ref) {
+        const answer = await api(token).audience(ref.id);
+        const c = classifyFacebook(answer);
+        if (c.kind === 'maybe_gone' || c.kind === 'gone') return null;
+        const b = ok(answer) as { id: string; name: string };
+        return { id: b.id, name: b.name };
+      }
+      const b = ok(await api(token).audiences(adAccountId)) as { data?: { id: string; name: string }[] };
+      const hit = b.data?.find((a) => a.name === ref.name);
+      return hit ? { id: hit.id, name: hit.name } : null;
+    },
+
+    async createAudience(token, adAccountId, name) {
+      const b = ok(await api(token).create(adAccountId, name)) as { id: string };
+      return { id: b.id, name };
+    },
+
+    async sendUsers(token, target, rows) {
+      const answer = await api(token).users(target.audienceId, target.action, target.fields, rows);
+      const c = classifyFacebook(answer);
+      if (c.kind === 'maybe_gone') {
+        const exists = classifyFacebook(await api(token).audience(target.audienceId)).kind === 'ok';
+        throw toFailure(
+          exists
+            ? { kind: 'transient', message: c.message }
+            : { kind: 'gone', message: 'The custom audience no longer exists.' },
+        );
+      }
+      if (c.kind !== 'ok') throw toFailure(c);
+      // Meta accepts the request and only counts the rows it could not use.
+      const invalid = Math.min(
+        rows.length,
+        Math.max(0, (answer.body as { num_invalid_entries?: number }).num_invalid_entries ?? 0),
+      );
+      return { synced: rows.length - invalid, invalid };
+    },
+
+    async exchangeCode(code, redirectUri) {
+      return credentials(await exchange(agent, config, config, { code, redirect_uri: redirectUri }));
+    },
+
+    async refresh(current) {
+      // Meta has no refresh token: a long-lived token is exchanged for a new one.
+      return credentials(
+        await exchange(agent, config, config, { grant_type: 'fb_exchange_token', fb_exchange_token: current }),
+      );
+    },
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * Meta's Custom Audience endpoints as the sandbox serves them (PARTNERS.md §2): errors as
+ * `{error: {code, error_subcode}}` with HTTP 400, the throttle with its usage header, invalid
+ * rows only counted inside a 200, and the rate counted per ad account.
+ */
+import { randomUUID } from 'node:crypto';
+import express, { Router, type Request, type Response } from 'express';
+import { memberKey, type SandboxState } from '../state.js';
+import { guard } from './guard.js';
+
+export interface FacebookSandboxOptions {
+  usersPerRequest: number;
+  requestsPerSecond: number;
+}
+
+const AD_ACCOUNTS = [
+  { id: 'act_601', name: 'Sandbox ad account 601' },
+  { id: 'act_602', name: 'Sandbox ad account 602' },
+];
+/** Our field names for Meta's multi-key schema; hashed keys must be 64-hex. */
+const KEY_FIELD: Record<string, { field: string; hashed: boolean }> = {
+  EMAIL: { field: 'email', hashed: true },
+  EMAIL_SHA256: { field: 'email', hashed: true },
+  PHONE: { field: 'phone', hashed: true },
+  PHONE_SHA256: { field: 'phone', hashed: true },
+  FN: { field: 'firstName', hashed: true },
+  LN: { field: 'lastName', hashed: true },
+  MADID: { field: 'madid', hashed: false },
+  MOBILE_ADVERTISER_ID: { field: 'madid', hashed: false },
+};
+const HEX64 = /^[a-f0-9]{64}$/;
+
+const graphError = (res: Response, code: number, message: string, subcode?: number, type = 'OAuthException') =>
+  res
+    .status(400)
+    .json({ error: { message, type, code, ...(subcode ? { error_subcode: subcode } : {}), fbtrace_id: randomUUID() } });
+
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+const tokenOf = (req: Request): string | undefined =>
+  req.header('authorization')?.replace(/^Bearer\s+/i, '') || text(req.query.access_token) || undefined;
+
+export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions): Router {
+  const r = Router();
+  const audiences = () => state.audiencesOf('facebook');
+
+  r.get('/dialog/oauth', (req, res) => {
+    const redirect = text(req.query.redirect_uri);
+    if (!redirect) return void res.status(400).send('redirect_uri is required');
+    const code = randomUUID();
+    state.codes.add(code);
+    const url = new URL(redirect);
+    url.searchParams.set('code', code);
+    if (text(req.query.state)) url.searchParams.set('state', text(req.query.state));
+    res.redirect(302, url.toString());
+  });
+
+  const graph = Router();
+  graph.use(express.json({ limit: '50mb' }));
+  graph.get('/oauth/access_token', (req, res) => {
+    const code = text(req.query.code);
+    const exchange = text(req.query.fb_exchange_token);
+    if (code ? !state.codes.delete(code) : !state.tokenValid(exchange)) {
+      return void graphError(res, 100, 'Invalid verification code format.', 36007);
+    }
+    res.json({ access_token: state.newToken(), token_type: 'bearer', expires_in: 5_183_944 });
+  });
+
+  /** The ad account a request's rate is counted against. */
+  const accountOf = (req: Request): string => {
+    const node = req.path.split('/')[1] ?? '';
+    if (node.startsWith('act_')) return node;
+    const audience = audiences().get(node);
+    return audience ? `act_${audience.adAccountId}` : 'me';
+  };
+  graph.use(
+    guard(state, {
+      partner: 'facebook',
+      requestsPerSecond: o.requestsPerSecond,
+      token: tokenOf,
+      key: accountOf,
+      invalidToken: (res) =>
+        graphError(res, 190, 'Error validating access token: The session has been invalidated.', 460),
+      throttled: (res, after) => {
+        const minutes = Math.max(1, Math.ceil((after ?? 60) / 60));
+        res.setHeader(
+          'x-business-use-case-usage',
+          JSON.stringify({
+            '1': [
+              {
+                type: 'custom_audience',
+                call_count: 100,
+                total_cputime: 40,
+                total_time: 40,
+                estimated_time_to_regain_access: minutes,
+              },
+            ],
+          }),
+        );
+        graphError(res, 17, 'User request limit reached', 2446079);
+      },
+      serverError: (res, status) =>
+        res.status(status).json({ error: { message: 'An unknown error occurred', code: 1, type: 'OAuthException' } }),
+    }),
+  );
+
+  graph.get('/me/adaccounts', (_req, res) => res.json({ data: AD_ACCOUNTS, paging: {} }));
+
+  graph.get('/:account/customaudiences', (req, res) => {
+    const id = req.params.account.replace(/^act_/, '');
+    const list = [...audiences().values()].filter((a) => a.adAccountId === id).map((a) => ({ id: a.id, name: a.name }));
+    res.json({ data: list, paging: {} });
+  });
+  graph.post('/:account/customaudiences', (req, res) => {
+    const b = req.body as { name?: string; subtype?: string };
+    if (!b.name || b.subtype !== 'CUSTOM')
+      return void graphError(res, 100, 'Invalid parameter', undefined, 'GraphMethodException');
+    res.json({ id: state.createAudience('facebook', req.params.account.replace(/^act_/, ''), b.name).id });
+  });
+
+  graph.get('/:id', (req, res) => {
+    const a = audiences().get(req.params.id);
+    if (!a)
+      return void graphError(res, 100, 'Unsupported get request. Object does not exist.', 33, 'GraphMethodException');
+    res.json({ id: a.id, name: a.name, operation_status: { code: 200, description: 'Normal' } });
+  });
+
+  const users = (action: 'add' | 'remove') => (req: Request, res: Response) => {
+    const a = audiences().get(text(req.params.id));
+    if (!a) return void graphError(res, 100, 'Custom Audience Has Been Deleted', 1487366);
+    const payload = (req.body as { payload?: { schema?: string | string[]; data?: unknown[] } }).payload;
+    const schema = typeof payload?.schema === 'string' ? [payload.schema] : (payload?.schema ?? []);
+    const data = payload?.data ?? [];
+    if (!schema.length || schema.some((k) => !KEY_FIELD[k]))
+      return void graphError(res, 100, 'Invalid schema', 1870053);
+    if (data.length > o.usersPerRequest) {
+      state.countRejected('facebook', 100);
+      return void graphError(res, 100, `At most ${o.usersPerRequest} users per request`, 1870050);
+    }
+    state.countUsers('facebook', data.length);
+    let invalid = 0;
+    for (const raw of data) {
+      const values = Array.isArray(raw) ? raw : [raw];
+      const member: Record<string, string> = {};
+      let bad = false;
+      schema.forEach((k, i) => {
+        const v = text(values[i]);
+        if (!v) return;
+        const { field, hashed } = KEY_FIELD[k]!;
+        if (hashed && !HEX64.test(v)) bad = true;
+        else member[field] = v;
+      });
+      if (bad || !Object.keys(member).length) {
+        invalid++;
+        continue;
+      }
+      if (action === 'add') a.members.set(memberKey(member), member);
+      else a.members.delete(memberKey(member));
+    }
+    res.json({
+      audience_id: a.id,
+      session_id: randomUUID(),
+      num_received: data.length - invalid,
+      num_invalid_entries: invalid,
+      invalid_entry_samples: {},
+    });
+  };
+  graph.post('/:id/users', users('add'));
+  graph.delete('/:id/users', users('remove'));
+
+  r.use('/v25.0', graph);
+  return r;
+}

@@ -1,0 +1,117 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { findOrCreateAudience } from '../../../activities/partners/audiences.js';
+import { facebook } from '../../../activities/partners/facebook/index.js';
+import { toRow } from '../../../activities/partners/identifiers.js';
+import type { PartnerAdapter } from '../../../activities/partners/types.js';
+import { startSandbox, type RunningSandbox } from '../../../src/sandbox/server.js';
+import { Fail } from '../../../workflows/failures.js';
+import type { Field, Row } from '../../../workflows/types.js';
+import { failureOf } from '../../helpers/failures.js';
+
+let sandbox: RunningSandbox;
+let adapter: PartnerAdapter;
+
+beforeAll(async () => {
+  sandbox = await startSandbox('127.0.0.1', 0);
+  adapter = facebook({ graph: `${sandbox.url}/facebook`, appId: 'app', appSecret: 'secret' });
+});
+afterAll(async () => {
+  await sandbox?.close();
+});
+afterEach(() => {
+  sandbox.state.reset();
+});
+
+const FIELDS: Field[] = ['email', 'phone', 'gaid'];
+const rowsOf = (n: number, from = 0): Row[] =>
+  Array.from({ length: n }, (_, i) =>
+    toRow('facebook', FIELDS, {
+      email: `user${from + i}@example.com`,
+      ...(i % 2 ? { phone: `+1 555 000 ${from + i}` } : {}),
+    })!,
+  );
+const target = (audienceId: string, action: 'add' | 'remove' = 'add') => ({
+  adAccountId: '601',
+  audienceId,
+  audienceName: 'leads',
+  action,
+  fields: FIELDS,
+});
+const control = (path: string, body: unknown) =>
+  fetch(`${sandbox.url}/_sandbox/facebook${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+
+describe('Facebook adapter against the sandbox', () => {
+  it('exchanges an OAuth code, then re-exchanges the token, and lists the ad accounts', async () => {
+    const dialog = await fetch(
+      `${sandbox.url}/facebook/dialog/oauth?client_id=app&state=s&redirect_uri=${encodeURIComponent('http://127.0.0.1:3000/cb')}`,
+      {
+        redirect: 'manual',
+      },
+    );
+    const code = new URL(dialog.headers.get('location')!).searchParams.get('code')!;
+    const first = await adapter.exchangeCode(code, 'http://127.0.0.1:3000/cb');
+    expect(first.expiresAt).toBeTruthy();
+    const renewed = await adapter.refresh(first.accessToken);
+    expect((await adapter.listAdAccounts(renewed.accessToken)).map((a) => a.id)).toEqual(['601', '602']);
+    expect((await failureOf(adapter.exchangeCode(code, 'http://127.0.0.1:3000/cb'))).type).toBe(Fail.Rejected);
+  });
+
+  it('finds or creates once, adds 25,000 users and removes 5,000: members are exactly the rows', async () => {
+    const t = sandbox.state.newToken();
+    const a = (await findOrCreateAudience(adapter, t, '601', { name: 'leads', create: true }))!;
+    expect(await findOrCreateAudience(adapter, t, '601', { name: 'leads', create: true })).toEqual(a);
+    expect(await findOrCreateAudience(adapter, t, '601', { id: a.id })).toEqual(a);
+    const rows = rowsOf(25_000);
+    for (let i = 0; i < rows.length; i += 10_000) {
+      const batch = rows.slice(i, i + 10_000);
+      expect(await adapter.sendUsers(t, target(a.id), batch)).toEqual({ synced: batch.length, invalid: 0 });
+    }
+    await adapter.sendUsers(t, target(a.id, 'remove'), rows.slice(0, 5_000));
+    const { members } = (await (await fetch(`${sandbox.url}/_sandbox/facebook/audiences/${a.id}/members`)).json()) as {
+      members: Record<string, string>[];
+    };
+    const expected = rows
+      .slice(5_000)
+      .map((r) => JSON.stringify(Object.fromEntries([['email', r[0]], ...(r[1] ? [['phone', r[1]]] : [])].sort())))
+      .sort();
+    expect(members.map((m) => JSON.stringify(m))).toEqual(expected);
+    expect(sandbox.state.statsOf('facebook').maxUsersInARequest).toBe(10_000);
+  });
+
+  it('counts rows Meta could not use (num_invalid_entries) one by one', async () => {
+    const t = sandbox.state.newToken();
+    const a = (await findOrCreateAudience(adapter, t, '601', { name: 'leads', create: true }))!;
+    const rows = rowsOf(1_000);
+    rows[7] = ['not-a-hash', null, null];
+    expect(await adapter.sendUsers(t, target(a.id), rows)).toEqual({ synced: 999, invalid: 1 });
+  });
+
+  it('reads code 190 as InvalidToken, code 17 as RateLimited with the usage header delay, a deleted audience as gone', async () => {
+    const t = sandbox.state.newToken();
+    const a = (await findOrCreateAudience(adapter, t, '601', { name: 'leads', create: true }))!;
+    await control('/faults', { status: 429, count: 1, retryAfterSeconds: 120 });
+    const limited = await failureOf(adapter.sendUsers(t, target(a.id), rowsOf(3)));
+    expect([limited.type, limited.nextRetryDelay]).toEqual([Fail.RateLimited, 120_000]);
+    await fetch(`${sandbox.url}/_sandbox/facebook/audiences/${a.id}`, { method: 'DELETE' });
+    expect((await failureOf(adapter.sendUsers(t, target(a.id), rowsOf(3)))).type).toBe(Fail.AudienceGone);
+    await control('/tokens/revoke', { accessToken: t });
+    const f = await failureOf(adapter.listAdAccounts(t));
+    expect([f.type, f.nonRetryable]).toEqual([Fail.InvalidToken, true]);
+  });
+
+  it('counts the rate per ad account', async () => {
+    const t = sandbox.state.newToken();
+    const [a1, a2] = [
+      (await findOrCreateAudience(adapter, t, '601', { name: 'one', create: true }))!,
+      (await findOrCreateAudience(adapter, t, '602', { name: 'two', create: true }))!,
+    ];
+    await adapter.sendUsers(t, target(a1.id), rowsOf(2));
+    await adapter.sendUsers(t, { ...target(a2.id), adAccountId: '602' }, rowsOf(2));
+    const byKey = sandbox.state.statsOf('facebook').byKey;
+    expect(Object.keys(byKey).sort()).toEqual(['act_601', 'act_602']);
+  });
+});
