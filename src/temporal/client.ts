@@ -1,8 +1,12 @@
 import { Client, Connection } from '@temporalio/client';
 
-/** A lazy connection: creating it never fails, so the API can start (and answer 503) while Temporal is down. */
+/**
+ * A lazy connection for probing: creating it never fails, so the API can start (and answer 503)
+ * while Temporal is down. It has no retry interceptor: a probe must fail fast, and the default
+ * interceptor's retry timers outlive an aborted call (and crash on a connection closed meanwhile).
+ */
 export function lazyConnection(address: string): Connection {
-  return Connection.lazy({ address });
+  return Connection.lazy({ address, interceptors: [] });
 }
 
 export function createClient(connection: Connection, namespace: string): Client {
@@ -10,22 +14,31 @@ export function createClient(connection: Connection, namespace: string): Client 
 }
 
 /**
- * True when Temporal answers for `namespace` within `timeoutMs`. A deadline alone does not
- * bound a lazy connection's first connect, so the call is aborted at the timeout as well:
- * that also stops the client's own retries, which would otherwise outlive the connection.
+ * True when Temporal answers for `namespace` within `timeoutMs`, never later: a lazy
+ * connection's first connect ignores deadlines and abort signals, so a timer bounds the wait,
+ * and the call is aborted at the same moment so the client's own retries stop with it.
  */
 export async function temporalAnswers(connection: Connection, namespace: string, timeoutMs: number): Promise<boolean> {
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), timeoutMs);
-  try {
-    await connection.withAbortSignal(abort.signal, () =>
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => {
+      abort.abort();
+      resolve(false);
+    }, timeoutMs);
+  });
+  const answered = connection
+    .withAbortSignal(abort.signal, () =>
       connection.withDeadline(Date.now() + timeoutMs, () =>
         connection.workflowService.describeNamespace({ namespace }),
       ),
+    )
+    .then(
+      () => true,
+      () => false,
     );
-    return true;
-  } catch {
-    return false;
+  try {
+    return await Promise.race([answered, timedOut]);
   } finally {
     clearTimeout(timer);
   }
