@@ -67,7 +67,9 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
     }
 
     installRuntime();
+    // The embedded dev server was waited for as it started; an external Temporal is checked here.
     if (
+      !config.temporal.embedded &&
       !(await waitForTemporal(config.temporal.address, config.temporal.namespace, 10_000).then(
         () => true,
         () => false,

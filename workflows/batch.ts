@@ -14,7 +14,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PartnerActivities, SyncUsersResult } from '../activities/types.js';
-import { describeFailure } from './failure-info.js';
+import { describeFailure, lastErrorAt } from './failure-info.js';
 import { Fail, NON_RETRYABLE } from './failures.js';
 import { partnerTaskQueue } from './ids.js';
 import {
@@ -84,7 +84,7 @@ async function deliver(input: BatchInput, connection: () => ConnectionState): Pr
     } catch (err) {
       if (isCancellation(err)) continue; // the connection went invalid mid-call: wait above
       const failure = describeFailure(err);
-      lastError = { code: failure.code, message: failure.message, at: new Date(Date.now()).toISOString() };
+      lastError = lastErrorAt(failure.code, failure.message);
       switch (failure.code) {
         case Fail.InvalidToken: {
           // The activity names the generation of the token it used: it may be newer than ours.

@@ -22,6 +22,7 @@ import {
   type ConnectionState,
   type Credentials,
 } from './messages.js';
+import { lastErrorAt } from './failure-info.js';
 import type { ConnectionStatus, LastError, PartnerId } from './types.js';
 
 export interface ConnectionData {
@@ -70,7 +71,7 @@ export async function connectionWorkflow(input: ConnectionInput): Promise<void> 
   setHandler(tokenInvalidSignal, ({ generation, message }) => {
     // A rejection of an older token says nothing about the current one.
     if (generation !== s.generation || s.status !== 'connected') return;
-    changeTo('invalid_token', { code: 'token_invalid', message, at: new Date(Date.now()).toISOString() });
+    changeTo('invalid_token', lastErrorAt('token_invalid', message));
   });
   setHandler(setCredentialsSignal, (credentials) => {
     s.credentials = credentials;

@@ -1,3 +1,4 @@
+import type { LastError } from './types.js';
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -12,6 +13,11 @@ export interface FailureInfo {
   message: string;
   /** The failure's details (e.g. the token generation an InvalidToken belongs to). */
   details?: unknown[];
+}
+
+/** A failure as the step shows it: code, message and when (workflow time). */
+export function lastErrorAt(code: string, message: string): LastError {
+  return { code, message, at: new Date(Date.now()).toISOString() };
 }
 
 /** The innermost meaningful failure behind an activity or child failure: what the partner said. */

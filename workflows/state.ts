@@ -153,9 +153,6 @@ export class StepState {
   get stopped(): boolean {
     return this.data.phase === 'stopped';
   }
-  get acceptsUsers(): boolean {
-    return this.data.phase === 'active' || this.data.phase === 'creating_audience';
-  }
 
   beginLaunch(): void {
     if (!this.launched) this.data.phase = 'creating_audience';

@@ -29,7 +29,7 @@ import {
   usersEnteredSignal,
   type LaunchResult,
 } from './messages.js';
-import { describeFailure } from './failure-info.js';
+import { describeFailure, lastErrorAt } from './failure-info.js';
 import { MAX_CARRIED_BUFFER_BYTES, RETRY_BUDGET_MS, StepState, type StepData } from './state.js';
 import type { StepConfig, StepIds, StepView } from './types.js';
 
@@ -180,7 +180,7 @@ async function launch(s: StepState, config: StepConfig): Promise<LaunchResult> {
 }
 
 function refuse(s: StepState, code: string, message: string): never {
-  s.failLaunch({ code, message, at: new Date(Date.now()).toISOString() });
+  s.failLaunch(lastErrorAt(code, message));
   throw ApplicationFailure.create({ type: code, message, nonRetryable: true });
 }
 
@@ -233,5 +233,5 @@ async function relayConnection(s: StepState): Promise<void> {
 
 function lastErrorOf(err: unknown) {
   const { code, message } = describeFailure(err);
-  return { code, message, at: new Date(Date.now()).toISOString() };
+  return lastErrorAt(code, message);
 }

@@ -1,9 +1,4 @@
-import {
-  WithStartWorkflowOperation,
-  WorkflowUpdateFailedError,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@temporalio/client';
 import { stepWorkflowId } from '../../workflows/ids.js';
 import { launchUpdate, type LaunchResult } from '../../workflows/messages.js';
 import { stepWorkflow } from '../../workflows/step.js';
@@ -17,7 +12,7 @@ export interface LaunchOutcome {
 /**
  * Launches (or relaunches) a step in one call: update-with-start, so the step exists only if
  * the launch succeeds, and the caller gets the audience id or the partner's reason.
- * Throws WorkflowUpdateFailedError whose cause carries the refusal code (`cause.type`).
+ * Throws the client's WorkflowUpdateFailedError, whose cause carries the refusal code (`cause.type`).
  */
 export async function launchStep(
   client: Client,
@@ -37,5 +32,3 @@ export async function launchStep(
   });
   return { result, handle: await startWorkflowOperation.workflowHandle() };
 }
-
-export { WorkflowUpdateFailedError };

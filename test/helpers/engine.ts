@@ -35,7 +35,6 @@ type Behaviour = (call: SyncUsersInput, n: number) => SyncUsersResult | Promise<
  */
 export class FakePartner implements PartnerActivities {
   readonly calls: SyncCall[] = [];
-  readonly launches: EnsureAudienceInput[] = [];
   behaviour: Behaviour = (call) => ({ synced: call.rows.length, invalid: 0 });
   /** Tokens of generations up to this one are rejected as invalid. */
   revokedThrough = 0;
@@ -47,7 +46,6 @@ export class FakePartner implements PartnerActivities {
   ) {}
 
   ensureAudience = (input: EnsureAudienceInput): Promise<EnsureAudienceResult> => {
-    this.launches.push(input);
     if (input.generation <= this.revokedThrough) return Promise.reject(invalidToken());
     const name = 'name' in input.audience ? input.audience.name : 'by-id';
     return Promise.resolve({ audienceId: this.audienceId, audienceName: name, limits: this.limits });

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import { memberKey, type SandboxState } from '../state.js';
+import { HEX64, authorizePage, text } from './shared.js';
 import { guard } from './guard.js';
 
 export interface FacebookSandboxOptions {
@@ -28,14 +29,12 @@ const KEY_FIELD: Record<string, { field: string; hashed: boolean }> = {
   MADID: { field: 'madid', hashed: false },
   MOBILE_ADVERTISER_ID: { field: 'madid', hashed: false },
 };
-const HEX64 = /^[a-f0-9]{64}$/;
 
 const graphError = (res: Response, code: number, message: string, subcode?: number, type = 'OAuthException') =>
   res
     .status(400)
     .json({ error: { message, type, code, ...(subcode ? { error_subcode: subcode } : {}), fbtrace_id: randomUUID() } });
 
-const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 const tokenOf = (req: Request): string | undefined =>
   req.header('authorization')?.replace(/^Bearer\s+/i, '') || text(req.query.access_token) || undefined;
 
@@ -43,16 +42,7 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
   const r = Router();
   const audiences = () => state.audiencesOf('facebook');
 
-  r.get('/dialog/oauth', (req, res) => {
-    const redirect = text(req.query.redirect_uri);
-    if (!redirect) return void res.status(400).send('redirect_uri is required');
-    const code = randomUUID();
-    state.codes.add(code);
-    const url = new URL(redirect);
-    url.searchParams.set('code', code);
-    if (text(req.query.state)) url.searchParams.set('state', text(req.query.state));
-    res.redirect(302, url.toString());
-  });
+  r.get('/dialog/oauth', authorizePage(state, 'code'));
 
   const graph = Router();
   graph.use(express.json({ limit: '50mb' }));

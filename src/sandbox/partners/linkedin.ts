@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { Router, type Request } from 'express';
 import { memberKey, type SandboxAudience, type SandboxState } from '../state.js';
+import { HEX64, authorizePage, text } from './shared.js';
 import { guard, tokenId } from './guard.js';
 
 export interface LinkedInSandboxOptions {
@@ -15,28 +16,13 @@ export interface LinkedInSandboxOptions {
 
 const AD_ACCOUNTS = ['501', '502'];
 const urn = (id: string) => `urn:li:sponsoredAccount:${id}`;
-/** A query parameter as text ('' when absent or repeated). */
-const param = (req: Request, name: string): string => {
-  const v = req.query[name];
-  return typeof v === 'string' ? v : '';
-};
 const bearer = (req: Request) => req.header('authorization')?.replace(/^Bearer\s+/i, '');
-const HEX64 = /^[a-f0-9]{64}$/;
 
 export function linkedinSandbox(state: SandboxState, o: LinkedInSandboxOptions): Router {
   const r = Router();
   const segments = () => state.audiencesOf('linkedin');
 
-  r.get('/oauth/v2/authorization', (req, res) => {
-    const redirect = param(req, 'redirect_uri');
-    if (!redirect) return void res.status(400).send('redirect_uri is required');
-    const code = randomUUID();
-    state.codes.add(code);
-    const url = new URL(redirect);
-    url.searchParams.set('code', code);
-    if (param(req, 'state')) url.searchParams.set('state', param(req, 'state'));
-    res.redirect(302, url.toString());
-  });
+  r.get('/oauth/v2/authorization', authorizePage(state, 'code'));
 
   r.post('/oauth/v2/accessToken', express.urlencoded({ extended: false }), (req, res) => {
     const body = req.body as Record<string, string | undefined>;
@@ -109,7 +95,7 @@ export function linkedinSandbox(state: SandboxState, o: LinkedInSandboxOptions):
   });
 
   rest.get('/dmpSegments', (req, res) => {
-    const account = param(req, 'account');
+    const account = text(req.query.account);
     if (req.query.q !== 'account' || !account)
       return void res.status(400).json({ status: 400, message: 'q=account&account= is required' });
     res.json({ elements: [...segments().values()].filter((s) => urn(s.adAccountId) === account).map(view) });

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import { memberKey, type SandboxState } from '../state.js';
+import { HEX64, authorizePage, text } from './shared.js';
 import { guard } from './guard.js';
 
 export interface TikTokSandboxOptions {
@@ -23,27 +24,15 @@ const SCHEMA_FIELD: Record<string, string> = {
   IDFA_SHA256: 'idfa',
   AAID_SHA256: 'gaid',
 };
-const HEX64 = /^[a-f0-9]{64}$/;
 
 const answer = (res: Response, code: number, message: string, data: unknown = {}) =>
   res.json({ code, message, request_id: randomUUID(), data });
-
-const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 export function tiktokSandbox(state: SandboxState, o: TikTokSandboxOptions): Router {
   const r = Router();
   const audiences = () => state.audiencesOf('tiktok');
 
-  r.get('/portal/auth', (req, res) => {
-    const redirect = text(req.query.redirect_uri);
-    if (!redirect) return void res.status(400).send('redirect_uri is required');
-    const code = randomUUID();
-    state.codes.add(code);
-    const url = new URL(redirect);
-    url.searchParams.set('auth_code', code);
-    if (text(req.query.state)) url.searchParams.set('state', text(req.query.state));
-    res.redirect(302, url.toString());
-  });
+  r.get('/portal/auth', authorizePage(state, 'auth_code'));
 
   const api = Router();
   api.use(express.json({ limit: '50mb' }));

@@ -7,6 +7,7 @@ import { startSandbox, type RunningSandbox } from '../../../src/sandbox/server.j
 import { Fail } from '../../../workflows/failures.js';
 import type { Field, Row } from '../../../workflows/types.js';
 import { failureOf } from '../../helpers/failures.js';
+import { sandboxControl } from '../../helpers/sandbox.js';
 
 let sandbox: RunningSandbox;
 let adapter: PartnerAdapter;
@@ -37,12 +38,7 @@ const target = (audienceId: string, action: 'add' | 'remove' = 'add') => ({
   action,
   fields: FIELDS,
 });
-const control = (path: string, body: unknown) =>
-  fetch(`${sandbox.url}/_sandbox/facebook${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+const control = sandboxControl(() => sandbox.url, 'facebook');
 
 describe('Facebook adapter against the sandbox', () => {
   it('exchanges an OAuth code, then re-exchanges the token, and lists the ad accounts', async () => {

@@ -4,6 +4,7 @@ import { toRow } from '../../../activities/partners/identifiers.js';
 import { linkedin } from '../../../activities/partners/linkedin/index.js';
 import type { PartnerAdapter } from '../../../activities/partners/types.js';
 import { failureOf } from '../../helpers/failures.js';
+import { sandboxControl } from '../../helpers/sandbox.js';
 import { startSandbox, type RunningSandbox } from '../../../src/sandbox/server.js';
 import { Fail } from '../../../workflows/failures.js';
 import type { Row } from '../../../workflows/types.js';
@@ -28,13 +29,7 @@ afterEach(async () => {
   await fetch(`${sandbox.url}/_sandbox/reset`, { method: 'POST' });
 });
 
-async function control(path: string, body?: unknown): Promise<Response> {
-  return fetch(`${sandbox.url}/_sandbox/linkedin${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
+const control = sandboxControl(() => sandbox.url, 'linkedin');
 
 async function connected(): Promise<string> {
   token = `token-${Math.random()}`;

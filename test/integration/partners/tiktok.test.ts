@@ -5,6 +5,7 @@ import { toRow } from '../../../activities/partners/identifiers.js';
 import { tiktok } from '../../../activities/partners/tiktok/index.js';
 import type { PartnerAdapter } from '../../../activities/partners/types.js';
 import { failureOf } from '../../helpers/failures.js';
+import { sandboxControl } from '../../helpers/sandbox.js';
 import { startSandbox, type RunningSandbox } from '../../../src/sandbox/server.js';
 import { Fail } from '../../../workflows/failures.js';
 import type { Row } from '../../../workflows/types.js';
@@ -23,12 +24,7 @@ afterEach(() => {
   sandbox.state.reset();
 });
 
-const control = (path: string, body: unknown) =>
-  fetch(`${sandbox.url}/_sandbox/tiktok${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+const control = sandboxControl(() => sandbox.url, 'tiktok');
 const rowsOf = (n: number): Row[] =>
   Array.from({ length: n }, (_, i) => toRow('tiktok', ['email', 'phone'], { email: `u.ser${i}+x@example.com` })!);
 const target = (audienceId: string) => ({
