@@ -17,6 +17,8 @@ export interface PartnerCapabilities extends PartnerLimits {
   /** Fields that only count together (LinkedIn matches names as a pair). */
   fieldPairs: [Field, Field][];
   canRemove: boolean;
+  /** How many of `fields` one audience can hold (Pinterest lists hold one kind of identifier). */
+  maxFieldsPerAudience?: number;
   /** Below this many members the partner shows no size (a warning, never enforced). */
   minimumAudienceSize?: number;
 }
@@ -52,6 +54,7 @@ export const CAPABILITIES: Record<PartnerId, PartnerCapabilities> = {
     fieldPairs: [],
     canRemove: true,
     createsAudienceWithFirstRecords: true,
+    maxFieldsPerAudience: 1,
     minimumAudienceSize: 100,
   },
   tiktok: {

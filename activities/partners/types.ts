@@ -5,6 +5,14 @@ import type { PartnerCapabilities } from './capabilities.js';
 export interface AudienceInfo {
   id: string;
   name: string;
+  /** A value-based audience (Facebook): syncing plain users into it is refused at launch. */
+  valueBased?: boolean;
+}
+
+/** A reason to refuse a launch, in API.md's `launch_refused` details shape. */
+export interface LaunchProblem {
+  code: string;
+  message: string;
 }
 
 export interface SendResult {
@@ -25,6 +33,20 @@ export interface PartnerAdapter {
   findAudience(token: string, adAccountId: string, ref: AudienceRef): Promise<AudienceInfo | null>;
   createAudience(token: string, adAccountId: string, name: string): Promise<AudienceInfo>;
   sendUsers(token: string, target: SyncTarget & { audienceId: string }, rows: Row[]): Promise<SendResult>;
+  /**
+   * Partners whose audiences can only be created with their first records (Pinterest): creates
+   * the audience named `target.audienceName` holding `rows`.
+   */
+  createAudienceWithUsers?(
+    token: string,
+    target: SyncTarget & { audienceName: string },
+    rows: Row[],
+  ): Promise<SendResult & { audience: AudienceInfo }>;
+  /**
+   * What the partner would refuse on this ad account before anything is created (Facebook:
+   * Custom Audience terms not accepted, the audience limit reached when `creating`).
+   */
+  adAccountProblems?(token: string, adAccountId: string, creating: boolean): Promise<LaunchProblem[]>;
   exchangeCode(code: string, redirectUri: string): Promise<Credentials>;
   refresh(refreshToken: string): Promise<Credentials>;
 }
