@@ -9,6 +9,7 @@ import type { Config } from './config.js';
 import { createClient, lazyConnection, waitForTemporal } from './temporal/client.js';
 import { startDevServer, type DevServer } from './temporal/devserver.js';
 import { canConnect } from './temporal/process.js';
+import { applyPartnerRateLimits, partnerQueueLimits } from './temporal/rate-limits.js';
 import { createWorkers, installRuntime } from './temporal/worker.js';
 import { startSandbox } from './sandbox/server.js';
 import { createPartners } from '../activities/partners/registry.js';
@@ -86,6 +87,20 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
     const clientConnection = await Connection.connect({ address: config.temporal.address });
     stack.push(() => clientConnection.close());
     const partners = createPartners({ sandboxUrl: sandbox.url, env: process.env });
+    // Before any worker polls: the server holds each partner's rate limit on its queue.
+    await applyPartnerRateLimits(
+      clientConnection,
+      config.temporal.namespace,
+      partnerQueueLimits(
+        config.temporal.taskQueue,
+        Object.values(partners).map((p) => p.capabilities),
+      ),
+    ).catch((err: unknown) => {
+      throw new StartupError(
+        `Temporal at ${config.temporal.address} refused the partner rate limits (task-queue config with fairness keys ` +
+          `needs Temporal Server 1.29+ with matching.enableFairness): ${err instanceof Error ? err.message : String(err)}`,
+      );
+    });
     const { workers, connection: workerConnection } = await createWorkers({
       address: config.temporal.address,
       namespace: config.temporal.namespace,

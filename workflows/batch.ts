@@ -16,7 +16,7 @@ import {
 import type { PartnerActivities, SyncUsersResult } from '../activities/types.js';
 import { describeFailure, lastErrorAt } from './failure-info.js';
 import { Fail, NON_RETRYABLE } from './failures.js';
-import { partnerTaskQueue } from './ids.js';
+import { partnerTaskQueue, rateLimitKey } from './ids.js';
 import {
   batchSettledSignal,
   connectionChangedSignal,
@@ -126,6 +126,8 @@ async function callPartner(
       maximumInterval: '10 minutes',
       nonRetryableErrorTypes: NON_RETRYABLE,
     },
+    // The server holds the partner's rate limit per this key (see src/temporal/rate-limits.ts).
+    priority: { fairnessKey: rateLimitKey(input.partner, input.workspaceId, input.adAccountId) },
   });
   const scope = new CancellationScope();
   let done = false;

@@ -1,4 +1,4 @@
-import type { PartnerId, StepIds } from './types.js';
+import { RATE_LIMIT_SCOPE, type PartnerId, type StepIds } from './types.js';
 
 /** Workflow ids name what they own, so a duplicate start is impossible and the Web UI is readable. */
 export const stepWorkflowId = ({ workspaceId, canvasId, stepId }: StepIds): string =>
@@ -12,3 +12,19 @@ export const batchWorkflowId = (stepWorkflow: string, seq: number): string => `$
 /** Partner calls run on one activity queue per partner, where the server enforces its rate limit. */
 export const partnerTaskQueue = (workflowTaskQueue: string, partner: PartnerId): string =>
   `${workflowTaskQueue}-${partner}`;
+
+/**
+ * The fairness key of a partner call: what the partner counts its rate by. The server limits
+ * each key of a partner queue separately, so one busy workspace never slows another; TikTok's
+ * single app-wide key is held by the queue-wide limit. (Fairness keys are at most 64 bytes.)
+ */
+export function rateLimitKey(partner: PartnerId, workspaceId: string, adAccountId: string): string {
+  switch (RATE_LIMIT_SCOPE[partner]) {
+    case 'connection':
+      return `${partner}:${workspaceId}`;
+    case 'adAccount':
+      return `${partner}:${adAccountId}`;
+    case 'app':
+      return partner;
+  }
+}

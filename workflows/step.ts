@@ -18,7 +18,7 @@ import {
 import type { PartnerActivities } from '../activities/types.js';
 import { batchWorkflow, type BatchInput } from './batch.js';
 import { NON_RETRYABLE } from './failures.js';
-import { batchWorkflowId, connectionWorkflowId, partnerTaskQueue } from './ids.js';
+import { batchWorkflowId, connectionWorkflowId, partnerTaskQueue, rateLimitKey } from './ids.js';
 import {
   batchSettledSignal,
   connectionChangedSignal,
@@ -159,6 +159,7 @@ async function launch(s: StepState, config: StepConfig): Promise<LaunchResult> {
     startToCloseTimeout: '30 seconds',
     scheduleToCloseTimeout: '2 minutes', // the caller is waiting on this answer
     retry: { initialInterval: '1 second', maximumInterval: '10 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
+    priority: { fairnessKey: rateLimitKey(config.partner, workspaceId, config.adAccountId) },
   });
   try {
     const found = await ensureAudience({

@@ -3,6 +3,18 @@
 export const PARTNERS = ['linkedin', 'facebook', 'pinterest', 'tiktok'] as const;
 export type PartnerId = (typeof PARTNERS)[number];
 
+/**
+ * Who each partner counts its request rate for (PARTNERS.md): one connection (its member or
+ * user token), one ad account whatever the token, or the whole app (every workspace together).
+ */
+export type RateLimitScope = 'connection' | 'adAccount' | 'app';
+export const RATE_LIMIT_SCOPE: Record<PartnerId, RateLimitScope> = {
+  linkedin: 'connection',
+  facebook: 'adAccount',
+  pinterest: 'connection',
+  tiktok: 'app',
+};
+
 export const FIELDS = ['email', 'phone', 'firstName', 'lastName', 'gaid', 'idfa'] as const;
 export type Field = (typeof FIELDS)[number];
 

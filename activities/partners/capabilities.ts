@@ -3,10 +3,13 @@
  * gets the request size from here (through the launch activity); the API validates fields
  * and lists partners from here; the sandbox keeps its own copy on purpose.
  */
-import type { Field, PartnerId, PartnerLimits } from '../../workflows/types.js';
-
-/** Who a partner's request rate is counted for: one connection, one ad account, or the whole app. */
-export type RateLimitScope = 'connection' | 'adAccount' | 'app';
+import {
+  RATE_LIMIT_SCOPE,
+  type Field,
+  type PartnerId,
+  type PartnerLimits,
+  type RateLimitScope,
+} from '../../workflows/types.js';
 
 export interface PartnerCapabilities extends PartnerLimits {
   id: PartnerId;
@@ -28,7 +31,7 @@ export const CAPABILITIES: Record<PartnerId, PartnerCapabilities> = {
     id: 'linkedin',
     maxUsersPerRequest: 5_000,
     requestsPerSecond: 10,
-    rateLimitScope: 'connection',
+    rateLimitScope: RATE_LIMIT_SCOPE.linkedin,
     fields: ['email', 'gaid', 'firstName', 'lastName'],
     fieldPairs: [['firstName', 'lastName']],
     canRemove: true,
@@ -39,7 +42,7 @@ export const CAPABILITIES: Record<PartnerId, PartnerCapabilities> = {
     id: 'facebook',
     maxUsersPerRequest: 10_000,
     requestsPerSecond: 10,
-    rateLimitScope: 'adAccount',
+    rateLimitScope: RATE_LIMIT_SCOPE.facebook,
     fields: ['email', 'phone', 'firstName', 'lastName', 'gaid', 'idfa'],
     fieldPairs: [],
     canRemove: true,
@@ -49,7 +52,7 @@ export const CAPABILITIES: Record<PartnerId, PartnerCapabilities> = {
     id: 'pinterest',
     maxUsersPerRequest: 1_900,
     requestsPerSecond: 6,
-    rateLimitScope: 'connection',
+    rateLimitScope: RATE_LIMIT_SCOPE.pinterest,
     fields: ['email', 'gaid', 'idfa'],
     fieldPairs: [],
     canRemove: true,
@@ -61,7 +64,7 @@ export const CAPABILITIES: Record<PartnerId, PartnerCapabilities> = {
     id: 'tiktok',
     maxUsersPerRequest: 10_000,
     requestsPerSecond: 10,
-    rateLimitScope: 'app',
+    rateLimitScope: RATE_LIMIT_SCOPE.tiktok,
     fields: ['email', 'phone', 'gaid', 'idfa'],
     fieldPairs: [],
     canRemove: false,
@@ -69,3 +72,31 @@ export const CAPABILITIES: Record<PartnerId, PartnerCapabilities> = {
     minimumAudienceSize: 1_000,
   },
 };
+
+/**
+ * The product rules with a deployment's overrides from env — `<PARTNER>_USERS_PER_REQUEST` and
+ * `<PARTNER>_REQUESTS_PER_SECOND` (e.g. a TikTok app on a higher tier: `TIKTOK_REQUESTS_PER_SECOND=50`).
+ * A value that is not a positive number stops the start with the variable's name.
+ */
+export function capabilitiesFrom(env: NodeJS.ProcessEnv): Record<PartnerId, PartnerCapabilities> {
+  const read = (name: string, fallback: number, whole: boolean): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0 || (whole && !Number.isInteger(n)))
+      throw new Error(`${name} must be a positive ${whole ? 'whole ' : ''}number (got "${raw}")`);
+    return n;
+  };
+  const entries = Object.values(CAPABILITIES).map((c): [PartnerId, PartnerCapabilities] => {
+    const prefix = c.id.toUpperCase();
+    return [
+      c.id,
+      {
+        ...c,
+        maxUsersPerRequest: read(`${prefix}_USERS_PER_REQUEST`, c.maxUsersPerRequest, true),
+        requestsPerSecond: read(`${prefix}_REQUESTS_PER_SECOND`, c.requestsPerSecond, false),
+      },
+    ];
+  });
+  return Object.fromEntries(entries) as Record<PartnerId, PartnerCapabilities>;
+}

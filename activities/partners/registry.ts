@@ -3,8 +3,10 @@
  * here. Base URLs are configuration: the sandbox partners by default.
  */
 import type { PartnerId } from '../../workflows/types.js';
+import { capabilitiesFrom } from './capabilities.js';
 import { facebook } from './facebook/index.js';
 import { linkedin } from './linkedin/index.js';
+import { pinterest } from './pinterest/index.js';
 import { tiktok } from './tiktok/index.js';
 import type { PartnerAdapter } from './types.js';
 
@@ -14,7 +16,15 @@ export interface PartnerEndpoints {
   env: NodeJS.ProcessEnv;
 }
 
-export function createPartners({ sandboxUrl, env }: PartnerEndpoints): Partial<Record<PartnerId, PartnerAdapter>> {
+/** Every adapter, with the deployment's limits (env overrides of the product rules). */
+export function createPartners(endpoints: PartnerEndpoints): Partial<Record<PartnerId, PartnerAdapter>> {
+  const capabilities = capabilitiesFrom(endpoints.env);
+  return Object.fromEntries(
+    Object.entries(adapters(endpoints)).map(([id, a]) => [id, { ...a, capabilities: capabilities[a.id] }]),
+  );
+}
+
+function adapters({ sandboxUrl, env }: PartnerEndpoints): Partial<Record<PartnerId, PartnerAdapter>> {
   return {
     linkedin: linkedin({
       rest: env.LINKEDIN_REST_URL ?? `${sandboxUrl}/linkedin/rest`,
@@ -26,6 +36,11 @@ export function createPartners({ sandboxUrl, env }: PartnerEndpoints): Partial<R
       graph: env.FACEBOOK_GRAPH_URL ?? `${sandboxUrl}/facebook`,
       appId: env.FACEBOOK_APP_ID ?? 'sandbox',
       appSecret: env.FACEBOOK_APP_SECRET ?? 'sandbox',
+    }),
+    pinterest: pinterest({
+      api: env.PINTEREST_API_URL ?? `${sandboxUrl}/pinterest/v5`,
+      clientId: env.PINTEREST_CLIENT_ID ?? 'sandbox',
+      clientSecret: env.PINTEREST_CLIENT_SECRET ?? 'sandbox',
     }),
     tiktok: tiktok({
       api: env.TIKTOK_API_URL ?? `${sandboxUrl}/tiktok/open_api/v1.3`,

@@ -54,6 +54,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     // The dev server would otherwise phone home for a version check on every start.
     '--dynamic-config-value',
     'frontend.enableServerVersionCheck=false',
+    ...RATE_LIMIT_CONFIG.flatMap((v) => ['--dynamic-config-value', v]),
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
     ...(opts.uiPort ? ['--ui-port', String(opts.uiPort)] : ['--headless']),
   ];

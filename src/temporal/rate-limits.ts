@@ -1,0 +1,66 @@
+/**
+ * Partner rate limits, held by the Temporal server (PARTNERS.md): each partner's activities run
+ * on a queue of their own; the server dispatches that queue's tasks no faster than the limit,
+ * per fairness key (the connection or ad account the partner counts by; see `rateLimitKey`),
+ * or for the whole queue when the partner counts the whole app. Any number of workers share it.
+ */
+import type { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import type { PartnerCapabilities } from '../../activities/partners/capabilities.js';
+import { partnerTaskQueue } from '../../workflows/ids.js';
+
+/**
+ * The server's limiter (GCRA) lets a key that has been idle dispatch one second's worth at once
+ * and then keep its rate: up to twice the rate within the second after idling. Configuring
+ * under half the partner's limit keeps every sliding second within it; the margin (one
+ * request in ten) covers the limiter's rounding of its interval to whole nanoseconds and the
+ * jitter between the server's dispatch and the partner receiving the request.
+ */
+const SERVER_BURST_SECONDS = 1;
+const MARGIN = 0.9;
+
+/** The rate to configure on the server so that no sliding second exceeds `partnerRps`. */
+export function serverRate(partnerRps: number): number {
+  return (partnerRps / (1 + SERVER_BURST_SECONDS)) * MARGIN;
+}
+
+export interface QueueRateLimit {
+  taskQueue: string;
+  /** Set for partners that count the whole app; removed otherwise. */
+  queueRps?: number;
+  /** Set for partners that count per connection or ad account; removed otherwise. */
+  perKeyRps?: number;
+}
+
+/** What to configure on each partner queue of `workflowTaskQueue`. */
+export function partnerQueueLimits(workflowTaskQueue: string, partners: PartnerCapabilities[]): QueueRateLimit[] {
+  return partners.map((p) => {
+    const rps = serverRate(p.requestsPerSecond);
+    const taskQueue = partnerTaskQueue(workflowTaskQueue, p.id);
+    return p.rateLimitScope === 'app' ? { taskQueue, queueRps: rps } : { taskQueue, perKeyRps: rps };
+  });
+}
+
+const update = (rps: number | undefined) => ({
+  // A RateLimitUpdate without `rateLimit` removes a limit set earlier (e.g. by another scope).
+  ...(rps === undefined ? {} : { rateLimit: { requestsPerSecond: rps } }),
+  reason: 'partner rate limit (audience-sync)',
+});
+
+/** Configures every partner queue; run at start, before workers poll. Idempotent. */
+export async function applyPartnerRateLimits(
+  connection: Connection,
+  namespace: string,
+  limits: QueueRateLimit[],
+): Promise<void> {
+  for (const l of limits) {
+    await connection.workflowService.updateTaskQueueConfig({
+      namespace,
+      identity: 'audience-sync',
+      taskQueue: l.taskQueue,
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+      updateQueueRateLimit: update(l.queueRps),
+      updateFairnessKeyRateLimitDefault: update(l.perKeyRps),
+    });
+  }
+}

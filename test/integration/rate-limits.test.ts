@@ -1,0 +1,184 @@
+import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createActivities } from '../../activities/index.js';
+import { toRow } from '../../activities/partners/identifiers.js';
+import { createPartners } from '../../activities/partners/registry.js';
+import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
+import { spawnServer, type ServerProcess } from '../../src/temporal/process.js';
+import { launchStep } from '../../src/temporal/steps.js';
+import { applyPartnerRateLimits, partnerQueueLimits } from '../../src/temporal/rate-limits.js';
+import { connectionWorkflowId, partnerTaskQueue } from '../../workflows/ids.js';
+import { usersEnteredSignal } from '../../workflows/messages.js';
+import type { Field, PartnerId } from '../../workflows/types.js';
+import { until } from '../helpers/engine.js';
+import { connectDevServer, uniqueTaskQueue } from '../helpers/temporal.js';
+
+const WORKER_SCRIPT = fileURLToPath(new URL('../fixtures/processes/partner-worker.ts', import.meta.url));
+
+// Partner rate limits held by the Temporal server (dev server, real time): per connection for
+// LinkedIn, per app for TikTok, whatever the number of workers polling the partner's queue.
+let env: TestWorkflowEnvironment;
+let sandbox: RunningSandbox;
+beforeAll(async () => {
+  env = await connectDevServer();
+  sandbox = await startSandbox('127.0.0.1', 0);
+});
+afterAll(async () => {
+  await sandbox?.close();
+  await env?.teardown();
+});
+
+/** Small requests, so that many of them are cheap: the limit counts requests, not users. */
+const USERS_PER_REQUEST = 50;
+const REQUESTS_PER_STEP = 40;
+
+/**
+ * Runs the product's workers for `partner` as `npm start` does, plus a second service process
+ * polling the same partner queue (the SDK allows one worker per queue in a process), with the
+ * rate limits applied first.
+ */
+async function withTwoWorkers<T>(partner: PartnerId, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+  const taskQueue = uniqueTaskQueue('rate');
+  const overrides = { [`${partner.toUpperCase()}_USERS_PER_REQUEST`]: String(USERS_PER_REQUEST) };
+  const partners = createPartners({ sandboxUrl: sandbox.url, env: overrides });
+  await applyPartnerRateLimits(
+    env.connection,
+    'default',
+    partnerQueueLimits(taskQueue, [partners[partner]!.capabilities]),
+  );
+  const activities = createActivities({ client: new Client({ connection: env.connection }), partners });
+  const second = await secondWorker(partnerTaskQueue(taskQueue, partner), overrides);
+  const workers = [
+    await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: { codePath: inject('harness').workflowBundlePath },
+    }),
+    await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: partnerTaskQueue(taskQueue, partner),
+      activities,
+    }),
+  ];
+  const runs = workers.map((w) => w.run());
+  try {
+    return await fn(taskQueue);
+  } finally {
+    for (const w of workers) w.shutdown();
+    await Promise.allSettled([...runs, second.stop()]);
+  }
+}
+
+async function secondWorker(taskQueue: string, overrides: Record<string, string>): Promise<ServerProcess> {
+  let ready!: () => void;
+  const isReady = new Promise<void>((resolve) => (ready = resolve));
+  const proc = spawnServer(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      WORKER_SCRIPT,
+      inject('harness').devServerAddress,
+      taskQueue,
+      sandbox.url,
+      JSON.stringify(overrides),
+    ],
+    { onOutput: (line) => (line.trim() === 'ready' ? ready() : console.error(`[second worker] ${line}`)) },
+  );
+  await Promise.race([
+    isReady,
+    proc.exited.then((code) => Promise.reject(new Error(`the second worker exited (code ${code})`))),
+  ]);
+  return proc;
+}
+
+/** Connects a workspace of its own with a fresh sandbox token, launches a step, and enters its users at once. */
+async function busyWorkspace(
+  taskQueue: string,
+  partner: PartnerId,
+  adAccountId: string,
+  n: number,
+  fields: Field[] = ['email'],
+) {
+  const workspaceId = `ws-${n}-${taskQueue.slice(-8)}`;
+  await env.client.workflow.start('connectionWorkflow', {
+    taskQueue,
+    workflowId: connectionWorkflowId(workspaceId, partner),
+    args: [{ workspaceId, partner, credentials: { accessToken: sandbox.state.newToken() } }],
+  });
+  const { handle } = await launchStep(
+    env.client,
+    taskQueue,
+    { workspaceId, canvasId: 'c', stepId: 's' },
+    {
+      partner,
+      adAccountId,
+      audience: { name: `busy-${workspaceId}`, create: true },
+      action: 'add',
+      fields,
+      lastStep: false,
+    },
+  );
+  const users = USERS_PER_REQUEST * REQUESTS_PER_STEP;
+  const rows = Array.from({ length: users }, (_, i) => toRow(partner, fields, { email: `u${n}-${i}@example.com` })!);
+  return {
+    handle,
+    users,
+    enter: () => handle.signal(usersEnteredSignal, { idempotencyKey: 'k', enteredAt: Date.now(), notSynced: {}, rows }),
+  };
+}
+
+describe('partner rate limits held by the server (two workers on the partner queue)', () => {
+  it(
+    'keeps each LinkedIn connection within 10 requests in any second while two together go faster',
+    { timeout: 90_000 },
+    async () => {
+      await withTwoWorkers('linkedin', async (taskQueue) => {
+        const steps = await Promise.all([1, 2].map((n) => busyWorkspace(taskQueue, 'linkedin', '501', n)));
+        sandbox.state.stats.delete('linkedin'); // count the sync, not the launches
+        const started = Date.now();
+        await Promise.all(steps.map((s) => s.enter()));
+        await Promise.all(steps.map((s) => until(s.handle, (v) => v.metrics.synced === s.users, 60_000)));
+        const seconds = (Date.now() - started) / 1000;
+        const stats = sandbox.state.statsOf('linkedin');
+        const perKey = Object.values(stats.byKey).map((k) => k.maxRequestsInAnySecond);
+        console.log(
+          `rate: linkedin, 2 connections: ${stats.requests} requests in ${seconds.toFixed(1)} s ` +
+            `(${(stats.requests / seconds).toFixed(1)} req/s, ${((2 * steps[0]!.users) / seconds).toFixed(0)} users/s); ` +
+            `max in any second per connection ${perKey.join(', ')}, together ${stats.all.maxRequestsInAnySecond}`,
+        );
+        expect(stats.requests).toBe(2 * REQUESTS_PER_STEP);
+        expect(stats.rejected).toEqual({});
+        expect(perKey).toHaveLength(2);
+        for (const max of perKey) expect(max).toBeLessThanOrEqual(10);
+        expect(stats.all.maxRequestsInAnySecond).toBeGreaterThan(10);
+      });
+    },
+  );
+
+  it(
+    'keeps two TikTok connections together within the app limit of 10 requests in any second',
+    { timeout: 90_000 },
+    async () => {
+      await withTwoWorkers('tiktok', async (taskQueue) => {
+        const steps = await Promise.all([1, 2].map((n) => busyWorkspace(taskQueue, 'tiktok', '7001', n)));
+        sandbox.state.stats.delete('tiktok');
+        const started = Date.now();
+        await Promise.all(steps.map((s) => s.enter()));
+        await Promise.all(steps.map((s) => until(s.handle, (v) => v.metrics.synced === s.users, 60_000)));
+        const seconds = (Date.now() - started) / 1000;
+        const stats = sandbox.state.statsOf('tiktok');
+        console.log(
+          `rate: tiktok, 2 connections: ${stats.requests} requests in ${seconds.toFixed(1)} s ` +
+            `(${(stats.requests / seconds).toFixed(1)} req/s); max in any second for the app ${stats.all.maxRequestsInAnySecond}`,
+        );
+        expect(stats.requests).toBe(2 * REQUESTS_PER_STEP);
+        expect(stats.rejected).toEqual({});
+        expect(stats.all.maxRequestsInAnySecond).toBeLessThanOrEqual(10);
+      });
+    },
+  );
+});

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { CAPABILITIES, capabilitiesFrom } from '../../activities/partners/capabilities.js';
+import { partnerQueueLimits, serverRate } from '../../src/temporal/rate-limits.js';
+import { rateLimitKey } from '../../workflows/ids.js';
+
+describe('rate-limit keys', () => {
+  it('count what each partner counts: the connection, the ad account, or the whole app', () => {
+    expect(rateLimitKey('linkedin', 'ws1', '501')).toBe('linkedin:ws1');
+    expect(rateLimitKey('pinterest', 'ws1', '5490001')).toBe('pinterest:ws1');
+    // Two workspaces on one Facebook ad account share its budget; TikTok's is the app's.
+    expect(rateLimitKey('facebook', 'ws1', '601')).toBe(rateLimitKey('facebook', 'ws2', '601'));
+    expect(rateLimitKey('tiktok', 'ws1', '7001')).toBe(rateLimitKey('tiktok', 'ws2', '7002'));
+  });
+});
+
+describe('server rates', () => {
+  it('leave room for the server limiter’s one-second burst: twice the rate stays within the limit', () => {
+    for (const limit of [6, 10, 50]) {
+      expect(2 * serverRate(limit)).toBeLessThanOrEqual(limit * 0.9);
+      expect(2 * serverRate(limit)).toBeGreaterThan(limit * 0.85);
+    }
+  });
+
+  it('puts app-wide limits on the queue and the others on each fairness key', () => {
+    const limits = partnerQueueLimits('q', [CAPABILITIES.tiktok, CAPABILITIES.linkedin]);
+    expect(limits).toEqual([
+      { taskQueue: 'q-tiktok', queueRps: serverRate(10) },
+      { taskQueue: 'q-linkedin', perKeyRps: serverRate(10) },
+    ]);
+  });
+});
+
+describe('limit overrides from env', () => {
+  it('replace the product rules per deployment', () => {
+    const c = capabilitiesFrom({ TIKTOK_REQUESTS_PER_SECOND: '50', LINKEDIN_USERS_PER_REQUEST: '1000' });
+    expect(c.tiktok.requestsPerSecond).toBe(50);
+    expect(c.linkedin.maxUsersPerRequest).toBe(1_000);
+    expect(c.facebook).toEqual(CAPABILITIES.facebook);
+  });
+
+  it('refuse a value that is not a positive number, naming the variable', () => {
+    expect(() => capabilitiesFrom({ PINTEREST_USERS_PER_REQUEST: '1.5' })).toThrow(
+      'PINTEREST_USERS_PER_REQUEST must be a positive whole number (got "1.5")',
+    );
+    expect(() => capabilitiesFrom({ FACEBOOK_REQUESTS_PER_SECOND: '-1' })).toThrow(/FACEBOOK_REQUESTS_PER_SECOND/);
+  });
+});
