@@ -7,7 +7,7 @@ export function partnerAgent(): Agent {
 }
 
 export interface CallOptions {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   headers?: Record<string, string>;
   json?: unknown;
   form?: Record<string, string>;

@@ -10,6 +10,7 @@ import express, { Router, type Express } from 'express';
 import { z } from 'zod';
 import { facebookSandbox } from './partners/facebook.js';
 import { linkedinSandbox } from './partners/linkedin.js';
+import { pinterestSandbox } from './partners/pinterest.js';
 import { tiktokSandbox } from './partners/tiktok.js';
 import { SandboxState, sortedMembers, type SandboxPartner } from './state.js';
 
@@ -49,6 +50,7 @@ export function createSandboxApp(state: SandboxState, options: SandboxOptions = 
     }),
   );
   app.use('/facebook', facebookSandbox(state, { usersPerRequest: 10_000, requestsPerSecond: 10 }));
+  app.use('/pinterest', pinterestSandbox(state, { usersPerRequest: 1_900, requestsPerSecond: 6 }));
   app.use('/tiktok', tiktokSandbox(state, { usersPerRequest: 10_000, requestsPerSecond: 10 }));
   app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     if (err instanceof z.ZodError) {

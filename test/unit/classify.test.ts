@@ -87,6 +87,15 @@ describe('Pinterest', () => {
     expect(classifyPinterest(answer(404, { code: 1018 })).kind).toBe('maybe_gone');
     expect(classifyPinterest(answer(400, { code: 2740 })).kind).toBe('rejected');
   });
+  it('waits x-ratelimit-reset (seconds) on a 429 without Retry-After', () => {
+    expect(classifyPinterest(answer(429, { code: 8 }, { 'x-ratelimit-reset': '4' }))).toMatchObject({
+      kind: 'rate_limited',
+      retryAfterMs: 4_000,
+    });
+    const both = { 'retry-after': '2', 'x-ratelimit-reset': '30' };
+    expect(classifyPinterest(answer(429, { code: 8 }, both))).toMatchObject({ retryAfterMs: 2_000 });
+    expect(classifyPinterest(answer(429, { code: 8 }))).not.toHaveProperty('retryAfterMs');
+  });
 });
 
 describe('TikTok', () => {
