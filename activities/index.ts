@@ -9,8 +9,7 @@ import type { Client } from '@temporalio/client';
 import { Fail } from '../workflows/failures.js';
 import { credentialsQuery } from '../workflows/messages.js';
 import type { PartnerId } from '../workflows/types.js';
-import { findOrCreateAudience } from './partners/audiences.js';
-import type { PartnerAdapter } from './partners/types.js';
+import type { LaunchProblem, PartnerAdapter } from './partners/types.js';
 import type { PartnerActivities, PartnerCallContext } from './types.js';
 
 export interface ActivityDeps {
@@ -59,39 +58,94 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
   return {
     async ensureAudience(input) {
       const partner = adapter(input.partner);
+      const { capabilities } = partner;
       const limits = {
-        maxUsersPerRequest: partner.capabilities.maxUsersPerRequest,
-        createsAudienceWithFirstRecords: partner.capabilities.createsAudienceWithFirstRecords,
+        maxUsersPerRequest: capabilities.maxUsersPerRequest,
+        createsAudienceWithFirstRecords: capabilities.createsAudienceWithFirstRecords,
       };
-      if (limits.createsAudienceWithFirstRecords && !('id' in input.audience)) {
-        // Pinterest: the list is created with the first batch's records.
-        return { audienceId: null, audienceName: input.audience.name, limits };
-      }
-      const found = await withToken(input, (token) =>
-        findOrCreateAudience(partner, token, input.adAccountId, input.audience),
-      );
-      if (!found) {
-        throw ApplicationFailure.create({
-          type: Fail.AudienceNotFound,
-          message: 'No audience with that id or name exists.',
-          nonRetryable: true,
-        });
-      }
-      return { audienceId: found.id, audienceName: found.name, limits };
+      return withToken(input, async (token) => {
+        const { adAccountId, audience: ref } = input;
+        const accounts = await partner.listAdAccounts(token);
+        if (!accounts.some((a) => a.id === adAccountId)) {
+          throw refused([
+            { code: 'ad_account_unavailable', message: `The ${input.partner} connection cannot use that ad account.` },
+          ]);
+        }
+        const found = await partner.findAudience(token, adAccountId, ref);
+        const creating = !found && !('id' in ref) && ref.create;
+        const problems = [...((await partner.adAccountProblems?.(token, adAccountId, creating)) ?? [])];
+        if (found?.valueBased) {
+          problems.push({
+            code: 'value_based_audience_unsupported',
+            message: 'That audience is value-based: it takes a value per user, which this step does not send.',
+          });
+        }
+        if (!found && !creating) {
+          problems.push({ code: Fail.AudienceNotFound, message: 'No audience with that id or name exists.' });
+        }
+        if (problems.length) throw refused(problems);
+        if (found) return { audienceId: found.id, audienceName: found.name, limits };
+        const name = 'name' in ref ? ref.name : '';
+        // Pinterest: a customer list can only be created with its first records (the first batch).
+        if (capabilities.createsAudienceWithFirstRecords) return { audienceId: null, audienceName: name, limits };
+        const created = await createOrExplain(() => partner.createAudience(token, adAccountId, name));
+        return { audienceId: created.id, audienceName: created.name, limits };
+      });
     },
 
     async syncUsers(input) {
       const partner = adapter(input.partner);
-      const { audienceId } = input;
-      if (audienceId === null) {
+      const { audienceId, audienceName } = input;
+      if (audienceId !== null) {
+        const result = await withToken(input, (token) =>
+          partner.sendUsers(token, { ...input, audienceId }, input.rows),
+        );
+        return { synced: result.synced, invalid: result.invalid };
+      }
+      if (!partner.createAudienceWithUsers || audienceName === null) {
         throw ApplicationFailure.create({
           type: Fail.Rejected,
           message: `${input.partner} needs an audience id.`,
           nonRetryable: true,
         });
       }
-      const result = await withToken(input, (token) => partner.sendUsers(token, { ...input, audienceId }, input.rows));
-      return { synced: result.synced, invalid: result.invalid };
+      const create = partner.createAudienceWithUsers.bind(partner);
+      return withToken(input, async (token) => {
+        // A retry after a create whose answer was lost finds the list instead of making another.
+        const existing = await partner.findAudience(token, input.adAccountId, { name: audienceName, create: true });
+        if (existing) {
+          const result = await partner.sendUsers(token, { ...input, audienceId: existing.id }, input.rows);
+          return { synced: result.synced, invalid: result.invalid, audienceId: existing.id };
+        }
+        const result = await createOrExplain(() => create(token, { ...input, audienceName }, input.rows));
+        return { synced: result.synced, invalid: result.invalid, audienceId: result.audience.id };
+      });
     },
   };
+}
+
+/** A launch refused for these reasons: the first names the failure, all are in its details. */
+function refused(problems: LaunchProblem[]): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: problems[0]!.code,
+    message: problems.map((p) => p.message).join(' '),
+    nonRetryable: true,
+    details: problems,
+  });
+}
+
+/** The partner refusing to create an audience is `audience_create_failed`, with its reason. */
+async function createOrExplain<T>(create: () => Promise<T>): Promise<T> {
+  try {
+    return await create();
+  } catch (err) {
+    if (err instanceof ApplicationFailure && err.type === Fail.Rejected) {
+      throw ApplicationFailure.create({
+        type: Fail.AudienceCreateFailed,
+        message: `The partner refused to create the audience: ${err.message}`,
+        nonRetryable: true,
+      });
+    }
+    throw err;
+  }
 }

@@ -175,14 +175,15 @@ async function launch(s: StepState, config: StepConfig): Promise<LaunchResult> {
     s.completeLaunch(config, found.audienceId, found.audienceName, found.limits);
     return { created: !previous, audienceId: found.audienceId, audienceName: found.audienceName };
   } catch (err) {
-    const { code, message } = describeFailure(err);
-    return refuse(s, code === 'InvalidToken' ? 'token_invalid' : code, message);
+    const { code, message, details } = describeFailure(err);
+    if (code === 'InvalidToken') return refuse(s, 'token_invalid', message);
+    return refuse(s, code, message, details); // every reason the partner check found, as `{code, message}`
   }
 }
 
-function refuse(s: StepState, code: string, message: string): never {
+function refuse(s: StepState, code: string, message: string, details?: unknown[]): never {
   s.failLaunch(lastErrorAt(code, message));
-  throw ApplicationFailure.create({ type: code, message, nonRetryable: true });
+  throw ApplicationFailure.create({ type: code, message, nonRetryable: true, ...(details ? { details } : {}) });
 }
 
 /** Cuts one request off the buffer and starts its Batch child (one start per workflow task). */

@@ -30,13 +30,35 @@ export function facebookApi(agent: Agent, urls: FacebookUrls, token: string) {
   const headers = { authorization: `Bearer ${token}` };
   return {
     adAccounts: () => call(agent, `${base}/me/adaccounts?fields=id,name&limit=200`, { method: 'GET', headers }),
-    audiences: (adAccountId: string) =>
-      call(agent, `${base}/act_${encodeURIComponent(adAccountId)}/customaudiences?fields=id,name&limit=200`, {
+    adAccount: (adAccountId: string) =>
+      call(agent, `${base}/act_${encodeURIComponent(adAccountId)}?fields=id,name,tos_accepted`, {
         method: 'GET',
         headers,
       }),
+    audienceCount: (adAccountId: string) =>
+      call(
+        agent,
+        `${base}/act_${encodeURIComponent(adAccountId)}/customaudiences?fields=id&limit=1&summary=total_count`,
+        {
+          method: 'GET',
+          headers,
+        },
+      ),
+    audiences: (adAccountId: string, after?: string) =>
+      call(
+        agent,
+        `${base}/act_${encodeURIComponent(adAccountId)}/customaudiences?fields=id,name,is_value_based&limit=200` +
+          (after ? `&after=${encodeURIComponent(after)}` : ''),
+        {
+          method: 'GET',
+          headers,
+        },
+      ),
     audience: (id: string) =>
-      call(agent, `${base}/${encodeURIComponent(id)}?fields=id,name,operation_status`, { method: 'GET', headers }),
+      call(agent, `${base}/${encodeURIComponent(id)}?fields=id,name,is_value_based,operation_status`, {
+        method: 'GET',
+        headers,
+      }),
     create: (adAccountId: string, name: string) =>
       call(agent, `${base}/act_${encodeURIComponent(adAccountId)}/customaudiences`, {
         method: 'POST',

@@ -4,9 +4,10 @@ import type { Credentials } from '../../../workflows/messages.js';
 import { toFailure, type Answer } from '../answers.js';
 import { CAPABILITIES } from '../capabilities.js';
 import { partnerAgent } from '../http.js';
-import type { PartnerAdapter } from '../types.js';
+import type { AudienceInfo, LaunchProblem, PartnerAdapter } from '../types.js';
 import { exchange, facebookApi, type FacebookApp, type FacebookUrls } from './api.js';
 import { classifyFacebook } from './errors.js';
+import { Pacer } from './pacing.js';
 
 export type FacebookConfig = FacebookUrls & FacebookApp;
 
@@ -16,8 +17,24 @@ function ok(answer: Answer): unknown {
   return answer.body;
 }
 
+/** Meta's limit of custom audiences per ad account. */
+const MAX_CUSTOM_AUDIENCES = 500;
+
+interface GraphAudience {
+  id: string;
+  name: string;
+  is_value_based?: boolean;
+}
+
+const audienceInfo = (a: GraphAudience): AudienceInfo => ({
+  id: a.id,
+  name: a.name,
+  ...(a.is_value_based ? { valueBased: true } : {}),
+});
+
 export function facebook(config: FacebookConfig, agent: Agent = partnerAgent()): PartnerAdapter {
   const api = (token: string) => facebookApi(agent, config, token);
+  const pacer = new Pacer();
   const credentials = (answer: Answer): Credentials => {
     const b = ok(answer) as { access_token: string; expires_in?: number };
     return {
@@ -37,24 +54,59 @@ export function facebook(config: FacebookConfig, agent: Agent = partnerAgent()):
 
     async findAudience(token, adAccountId, ref) {
       if ('id' in ref) {
-        const answer = await api(token).audience(ref.id);
+        const answer = await pacer.call(adAccountId, () => api(token).audience(ref.id));
         const c = classifyFacebook(answer);
         if (c.kind === 'maybe_gone' || c.kind === 'gone') return null;
-        const b = ok(answer) as { id: string; name: string };
-        return { id: b.id, name: b.name };
+        return audienceInfo(ok(answer) as GraphAudience);
       }
-      const b = ok(await api(token).audiences(adAccountId)) as { data?: { id: string; name: string }[] };
-      const hit = b.data?.find((a) => a.name === ref.name);
-      return hit ? { id: hit.id, name: hit.name } : null;
+      // Page through the account's audiences (at most 500 exist, 200 a page).
+      let after: string | undefined;
+      for (;;) {
+        const b = ok(await pacer.call(adAccountId, () => api(token).audiences(adAccountId, after))) as {
+          data?: GraphAudience[];
+          paging?: { cursors?: { after?: string }; next?: string };
+        };
+        const hit = b.data?.find((a) => a.name === ref.name);
+        if (hit) return audienceInfo(hit);
+        after = b.paging?.next ? b.paging.cursors?.after : undefined;
+        if (!after) return null;
+      }
     },
 
     async createAudience(token, adAccountId, name) {
-      const b = ok(await api(token).create(adAccountId, name)) as { id: string };
+      const b = ok(await pacer.call(adAccountId, () => api(token).create(adAccountId, name))) as { id: string };
       return { id: b.id, name };
     },
 
+    async adAccountProblems(token, adAccountId, creating) {
+      const problems: LaunchProblem[] = [];
+      const account = ok(await pacer.call(adAccountId, () => api(token).adAccount(adAccountId))) as {
+        tos_accepted?: Record<string, number>;
+      };
+      if (!account.tos_accepted?.custom_audience_tos) {
+        problems.push({
+          code: 'terms_not_accepted',
+          message: 'The ad account has not accepted the Custom Audience terms; accept them in Meta Ads Manager.',
+        });
+      }
+      if (creating) {
+        const counted = ok(await pacer.call(adAccountId, () => api(token).audienceCount(adAccountId))) as {
+          summary?: { total_count?: number };
+        };
+        if ((counted.summary?.total_count ?? 0) >= MAX_CUSTOM_AUDIENCES) {
+          problems.push({
+            code: 'audience_limit_reached',
+            message: `The ad account already has ${MAX_CUSTOM_AUDIENCES} custom audiences; delete one or sync into an existing one.`,
+          });
+        }
+      }
+      return problems;
+    },
+
     async sendUsers(token, target, rows) {
-      const answer = await api(token).users(target.audienceId, target.action, target.fields, rows);
+      const answer = await pacer.call(target.adAccountId, () =>
+        api(token).users(target.audienceId, target.action, target.fields, rows),
+      );
       const c = classifyFacebook(answer);
       if (c.kind === 'maybe_gone') {
         const exists = classifyFacebook(await api(token).audience(target.audienceId)).kind === 'ok';

@@ -30,6 +30,23 @@ const KEY_FIELD: Record<string, { field: string; hashed: boolean }> = {
   MOBILE_ADVERTISER_ID: { field: 'madid', hashed: false },
 };
 
+/** Meta's custom audiences per ad account. */
+const MAX_AUDIENCES = 500;
+
+/** `X-Business-Use-Case-Usage`: per business id, the usage of each quota in percent. */
+const usageHeader = (business: string, percent: number, regainMinutes: number) =>
+  JSON.stringify({
+    [business]: [
+      {
+        type: 'custom_audience',
+        call_count: percent,
+        total_cputime: Math.round(percent / 2),
+        total_time: Math.round(percent / 2),
+        estimated_time_to_regain_access: regainMinutes,
+      },
+    ],
+  });
+
 const graphError = (res: Response, code: number, message: string, subcode?: number, type = 'OAuthException') =>
   res
     .status(400)
@@ -72,20 +89,7 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
         graphError(res, 190, 'Error validating access token: The session has been invalidated.', 460),
       throttled: (res, after) => {
         const minutes = Math.max(1, Math.ceil((after ?? 60) / 60));
-        res.setHeader(
-          'x-business-use-case-usage',
-          JSON.stringify({
-            '1': [
-              {
-                type: 'custom_audience',
-                call_count: 100,
-                total_cputime: 40,
-                total_time: 40,
-                estimated_time_to_regain_access: minutes,
-              },
-            ],
-          }),
-        );
+        res.setHeader('x-business-use-case-usage', usageHeader('throttled', 100, minutes));
         graphError(res, 17, 'User request limit reached', 2446079);
       },
       serverError: (res, status) =>
@@ -93,25 +97,72 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
     }),
   );
 
+  // Like Meta, every answer says how much of the ad account's quota is used (here: of its
+  // per-second budget, in the last second), so a client can slow down before it is throttled.
+  graph.use((req, res, next) => {
+    const used = state.statsOf('facebook').byKey[accountOf(req)]?.times.length ?? 0;
+    const percent = Math.min(100, Math.round((used / o.requestsPerSecond) * 100));
+    res.setHeader('x-business-use-case-usage', usageHeader(accountOf(req), percent, 0));
+    next();
+  });
+
   graph.get('/me/adaccounts', (_req, res) => res.json({ data: AD_ACCOUNTS, paging: {} }));
+
+  /** The first ad account of every token has the Custom Audience terms accepted, the second not (API.md). */
+  const controlled = (id: string) => state.adAccounts.get(id) ?? state.adAccounts.get(`act_${id}`);
+  const termsAccepted = (id: string) => controlled(id)?.termsAccepted ?? id === AD_ACCOUNTS[0]!.id.slice(4);
+  const audienceCount = (id: string) =>
+    controlled(id)?.audienceCount ?? [...audiences().values()].filter((a) => a.adAccountId === id).length;
+
+  graph.get('/:account', (req, res, next) => {
+    if (!req.params.account.startsWith('act_')) return void next();
+    const id = req.params.account.slice(4);
+    const known = AD_ACCOUNTS.find((a) => a.id === req.params.account);
+    if (!known)
+      return void graphError(res, 100, 'Unsupported get request. Object does not exist.', 33, 'GraphMethodException');
+    res.json({ id: known.id, name: known.name, tos_accepted: termsAccepted(id) ? { custom_audience_tos: 1 } : {} });
+  });
 
   graph.get('/:account/customaudiences', (req, res) => {
     const id = req.params.account.replace(/^act_/, '');
-    const list = [...audiences().values()].filter((a) => a.adAccountId === id).map((a) => ({ id: a.id, name: a.name }));
-    res.json({ data: list, paging: {} });
+    const list = [...audiences().values()]
+      .filter((a) => a.adAccountId === id)
+      .map((a) => ({ id: a.id, name: a.name, is_value_based: a.valueBased }));
+    res.json({
+      data: list,
+      paging: {},
+      ...(text(req.query.summary) ? { summary: { total_count: audienceCount(id) } } : {}),
+    });
   });
   graph.post('/:account/customaudiences', (req, res) => {
     const b = req.body as { name?: string; subtype?: string };
+    const id = req.params.account.replace(/^act_/, '');
     if (!b.name || b.subtype !== 'CUSTOM')
       return void graphError(res, 100, 'Invalid parameter', undefined, 'GraphMethodException');
-    res.json({ id: state.createAudience('facebook', req.params.account.replace(/^act_/, ''), b.name).id });
+    // The real codes for these two are unconfirmed (PARTNERS.md); the shapes are Meta's.
+    if (!termsAccepted(id))
+      return void graphError(res, 2663, 'Terms of service has not been accepted.', 1870090, 'GraphMethodException');
+    if (audienceCount(id) >= MAX_AUDIENCES)
+      return void graphError(
+        res,
+        2654,
+        `The ad account has reached its limit of ${MAX_AUDIENCES} custom audiences.`,
+        1713011,
+        'GraphMethodException',
+      );
+    res.json({ id: state.createAudience('facebook', id, b.name).id });
   });
 
   graph.get('/:id', (req, res) => {
     const a = audiences().get(req.params.id);
     if (!a)
       return void graphError(res, 100, 'Unsupported get request. Object does not exist.', 33, 'GraphMethodException');
-    res.json({ id: a.id, name: a.name, operation_status: { code: 200, description: 'Normal' } });
+    res.json({
+      id: a.id,
+      name: a.name,
+      is_value_based: a.valueBased,
+      operation_status: { code: 200, description: 'Normal' },
+    });
   });
 
   const users = (action: 'add' | 'remove') => (req: Request, res: Response) => {

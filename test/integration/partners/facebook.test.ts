@@ -101,6 +101,7 @@ describe('Facebook adapter against the sandbox', () => {
 
   it('counts the rate per ad account', async () => {
     const t = sandbox.state.newToken();
+    await control('/ad-accounts/602', { termsAccepted: true }); // the second account's terms are not accepted by default
     const [a1, a2] = [
       (await findOrCreateAudience(adapter, t, '601', { name: 'one', create: true }))!,
       (await findOrCreateAudience(adapter, t, '602', { name: 'two', create: true }))!,
@@ -109,5 +110,18 @@ describe('Facebook adapter against the sandbox', () => {
     await adapter.sendUsers(t, { ...target(a2.id), adAccountId: '602' }, rowsOf(2));
     const byKey = sandbox.state.statsOf('facebook').byKey;
     expect(Object.keys(byKey).sort()).toEqual(['act_601', 'act_602']);
+  });
+
+  it('slows down on an ad account whose usage header passes 75 % instead of running into the throttle', async () => {
+    const t = sandbox.state.newToken();
+    const a = (await findOrCreateAudience(adapter, t, '601', { name: 'leads', create: true }))!;
+    sandbox.state.stats.delete('facebook');
+    // 20 calls back to back: unpaced, the sandbox (10 a second per ad account) would throttle from the 11th.
+    const started = Date.now();
+    for (let i = 0; i < 20; i++) await adapter.sendUsers(t, target(a.id), rowsOf(2, i * 2));
+    const stats = sandbox.state.statsOf('facebook');
+    expect(stats.rejected).toEqual({});
+    expect(stats.byKey.act_601!.maxRequestsInAnySecond).toBeLessThanOrEqual(10);
+    expect(Date.now() - started).toBeGreaterThan(1_000);
   });
 });
