@@ -5,7 +5,7 @@
  * or for the whole queue when the partner counts the whole app. Any number of workers share it.
  */
 import type { Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto'; // CommonJS: no named exports under Node's ESM loader
 import type { PartnerCapabilities } from '../../activities/partners/capabilities.js';
 import { partnerTaskQueue } from '../../workflows/ids.js';
 
@@ -58,7 +58,7 @@ export async function applyPartnerRateLimits(
       namespace,
       identity: 'audience-sync',
       taskQueue: l.taskQueue,
-      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+      taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
       updateQueueRateLimit: update(l.queueRps),
       updateFairnessKeyRateLimitDefault: update(l.perKeyRps),
     });
