@@ -4,7 +4,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import proto from '@temporalio/proto';
 import { canConnect } from '../../src/temporal/process.js';
+import { serverRate } from '../../src/temporal/rate-limits.js';
 import { addSignal, countdownWorkflow, finishSignal, stateQuery } from '../fixtures/workflows/countdown.js';
 import { freePort } from '../helpers/ports.js';
 import { runStart, type StartedProcess } from '../helpers/service.js';
@@ -53,6 +55,23 @@ describe('npm start', () => {
     const taskQueue = uniqueTaskQueue();
     const workflowId = `survives-restart-${taskQueue}`;
     let client = await connectDevServer(address);
+    // The partner rate limits are set on the server before the workers poll.
+    const config = async (partner: string) =>
+      (
+        await client.connection.workflowService.describeTaskQueue({
+          namespace: 'default',
+          taskQueue: { name: `audience-sync-${partner}` },
+          taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+          reportConfig: true,
+        })
+      ).config;
+    expect((await config('linkedin'))?.fairnessKeysRateLimitDefault?.rateLimit?.requestsPerSecond).toBeCloseTo(
+      serverRate(10),
+    );
+    expect((await config('pinterest'))?.fairnessKeysRateLimitDefault?.rateLimit?.requestsPerSecond).toBeCloseTo(
+      serverRate(6),
+    );
+    expect((await config('tiktok'))?.queueRateLimit?.rateLimit?.requestsPerSecond).toBeCloseTo(serverRate(10));
     await withWorker(client, { taskQueue }, async () => {
       const handle = await client.client.workflow.start(countdownWorkflow, { taskQueue, workflowId, args: ['1 day'] });
       await handle.signal(addSignal, 7);
