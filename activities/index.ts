@@ -10,7 +10,8 @@ import { Fail } from '../workflows/failures.js';
 import { credentialsQuery } from '../workflows/messages.js';
 import type { PartnerId } from '../workflows/types.js';
 import type { LaunchProblem, PartnerAdapter } from './partners/types.js';
-import type { PartnerActivities, PartnerCallContext } from './types.js';
+import type { PartnerCapabilities } from './partners/capabilities.js';
+import type { EnsureAudienceInput, PartnerActivities, PartnerCallContext } from './types.js';
 
 export interface ActivityDeps {
   client: Client;
@@ -63,6 +64,8 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
         maxUsersPerRequest: capabilities.maxUsersPerRequest,
         createsAudienceWithFirstRecords: capabilities.createsAudienceWithFirstRecords,
       };
+      const rules = ruleProblems(capabilities, input);
+      if (rules.length) throw refused(rules);
       return withToken(input, async (token) => {
         const { adAccountId, audience: ref } = input;
         const accounts = await partner.listAdAccounts(token);
@@ -122,6 +125,33 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
       });
     },
   };
+}
+
+/** The product rules a step's config must keep on this partner (PARTNERS.md), checked without calling it. */
+function ruleProblems(c: PartnerCapabilities, input: EnsureAudienceInput): LaunchProblem[] {
+  const problems: LaunchProblem[] = [];
+  if (input.action === 'remove' && !c.canRemove) {
+    problems.push({ code: 'remove_not_supported', message: `${c.id} cannot remove users from an audience.` });
+  }
+  const fields = input.fields ?? [];
+  const unsupported = fields.filter((f) => !c.fields.includes(f));
+  if (unsupported.length) {
+    problems.push({
+      code: 'field_not_supported',
+      message: `${c.id} does not match on ${unsupported.join(', ')}; it accepts ${c.fields.join(', ')}.`,
+    });
+  } else if (c.maxFieldsPerAudience !== undefined && fields.length > c.maxFieldsPerAudience) {
+    problems.push({
+      code: 'field_not_supported',
+      message: `A ${c.id} audience holds one kind of identifier: choose one of ${c.fields.join(', ')}.`,
+    });
+  }
+  for (const [a, b] of c.fieldPairs) {
+    if (fields.includes(a) !== fields.includes(b)) {
+      problems.push({ code: 'field_not_supported', message: `${c.id} matches on ${a} and ${b} only together.` });
+    }
+  }
+  return problems;
 }
 
 /** A launch refused for these reasons: the first names the failure, all are in its details. */

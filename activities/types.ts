@@ -2,7 +2,7 @@
  * The activity interface the workflows call (types only: workflow code imports nothing else
  * from here). Partner adapters implement it; tests register doubles of it.
  */
-import type { AudienceRef, PartnerId, PartnerLimits, Row, SyncTarget } from '../workflows/types.js';
+import type { Action, AudienceRef, Field, PartnerId, PartnerLimits, Row, SyncTarget } from '../workflows/types.js';
 
 export interface PartnerCallContext {
   workspaceId: string;
@@ -16,6 +16,9 @@ export interface PartnerCallContext {
 export interface EnsureAudienceInput extends PartnerCallContext {
   adAccountId: string;
   audience: AudienceRef;
+  /** What the step will do and send: checked against what the partner allows before anything is created. */
+  action?: Action;
+  fields?: Field[];
 }
 
 export interface EnsureAudienceResult {

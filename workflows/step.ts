@@ -169,6 +169,8 @@ async function launch(s: StepState, config: StepConfig): Promise<LaunchResult> {
       generation: s.data.connection.generation,
       adAccountId: config.adAccountId,
       audience: config.audience,
+      action: config.action,
+      fields: config.fields,
     });
     // Users who entered under the old config were hashed for its fields: they leave with it.
     while (previous && s.canFlush()) await sendBatch(s, workflowInfo().workflowId);

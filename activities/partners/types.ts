@@ -47,6 +47,8 @@ export interface PartnerAdapter {
    * Custom Audience terms not accepted, the audience limit reached when `creating`).
    */
   adAccountProblems?(token: string, adAccountId: string, creating: boolean): Promise<LaunchProblem[]>;
+  /** The partner's consent page; it sends the browser back to `redirectUri` with a code and `state`. */
+  authorizeUrl(state: string, redirectUri: string): string;
   exchangeCode(code: string, redirectUri: string): Promise<Credentials>;
   refresh(refreshToken: string): Promise<Credentials>;
 }

@@ -153,6 +153,23 @@ describe('launch checks against the sandbox partners', () => {
   );
 
   it(
+    'refuses what the partner cannot do before calling it: TikTok removals, a Pinterest list of two identifier kinds, a LinkedIn first name alone',
+    { timeout: 60_000 },
+    async () => {
+      expect(await refusal('tiktok', { adAccountId: '7001', action: 'remove' })).toMatchObject({
+        code: 'remove_not_supported',
+      });
+      expect(await refusal('pinterest', { adAccountId: '5490001', fields: ['email', 'gaid'] })).toMatchObject({
+        code: 'field_not_supported',
+      });
+      expect(await refusal('linkedin', { adAccountId: '501', fields: ['email', 'firstName'] })).toMatchObject({
+        code: 'field_not_supported',
+      });
+      expect(sandbox.state.statsOf('tiktok').requests + sandbox.state.statsOf('pinterest').requests).toBe(0);
+    },
+  );
+
+  it(
     'creates the Pinterest list with the first batch, once, and syncs every user into it',
     { timeout: 60_000 },
     async () => {

@@ -15,7 +15,10 @@ function adapterWith(script: (pool: ReturnType<MockAgent['get']>) => void) {
   mock.disableNetConnect();
   script(mock.get(ORIGIN));
   // MockAgent is a dispatcher like Agent; the adapter only dispatches through it.
-  return pinterest({ api: `${ORIGIN}/v5`, clientId: 'app', clientSecret: 'secret' }, mock as unknown as Agent);
+  return pinterest(
+    { api: `${ORIGIN}/v5`, authorize: `${ORIGIN}/oauth/`, clientId: 'app', clientSecret: 'secret' },
+    mock as unknown as Agent,
+  );
 }
 const target = {
   adAccountId: '5490001',

@@ -4,12 +4,17 @@ import type { Credentials } from '../../../workflows/messages.js';
 import { toFailure, type Answer } from '../answers.js';
 import { CAPABILITIES } from '../capabilities.js';
 import { partnerAgent } from '../http.js';
+import { consentUrl } from '../oauth.js';
 import type { AudienceInfo, LaunchProblem, PartnerAdapter } from '../types.js';
 import { exchange, facebookApi, type FacebookApp, type FacebookUrls } from './api.js';
 import { classifyFacebook } from './errors.js';
 import { Pacer } from './pacing.js';
 
-export type FacebookConfig = FacebookUrls & FacebookApp;
+export type FacebookConfig = FacebookUrls &
+  FacebookApp & {
+    /** The consent dialog, e.g. https://www.facebook.com/v25.0/dialog/oauth */
+    authorize: string;
+  };
 
 function ok(answer: Answer): unknown {
   const c = classifyFacebook(answer);
@@ -123,6 +128,15 @@ export function facebook(config: FacebookConfig, agent: Agent = partnerAgent()):
         Math.max(0, (answer.body as { num_invalid_entries?: number }).num_invalid_entries ?? 0),
       );
       return { synced: rows.length - invalid, invalid };
+    },
+
+    authorizeUrl(state, redirectUri) {
+      return consentUrl(config.authorize, {
+        client_id: config.appId,
+        redirect_uri: redirectUri,
+        state,
+        scope: 'ads_management',
+      });
     },
 
     async exchangeCode(code, redirectUri) {

@@ -4,11 +4,14 @@ import type { Credentials } from '../../../workflows/messages.js';
 import { toFailure, type Answer } from '../answers.js';
 import { CAPABILITIES } from '../capabilities.js';
 import { partnerAgent } from '../http.js';
+import { consentUrl } from '../oauth.js';
 import type { PartnerAdapter } from '../types.js';
 import { exchangeCode, linkedinApi, refreshToken, type LinkedInUrls } from './api.js';
 import { classifyLinkedIn } from './errors.js';
 
 export interface LinkedInConfig extends LinkedInUrls {
+  /** The consent page, e.g. https://www.linkedin.com/oauth/v2/authorization */
+  authorize: string;
   clientId: string;
   clientSecret: string;
 }
@@ -84,6 +87,16 @@ export function linkedin(config: LinkedInConfig, agent: Agent = partnerAgent()):
       const elements = (answer.body as { elements?: { status?: number }[] }).elements ?? [];
       const invalid = elements.filter((e) => (e.status ?? 0) >= 400).length;
       return { synced: rows.length - invalid, invalid };
+    },
+
+    authorizeUrl(state, redirectUri) {
+      return consentUrl(config.authorize, {
+        response_type: 'code',
+        client_id: config.clientId,
+        redirect_uri: redirectUri,
+        state,
+        scope: 'rw_dmp_segments r_ads',
+      });
     },
 
     async exchangeCode(code, redirectUri) {

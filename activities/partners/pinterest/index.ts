@@ -9,11 +9,16 @@ import type { Field, Row } from '../../../workflows/types.js';
 import { toFailure, type Answer } from '../answers.js';
 import { CAPABILITIES } from '../capabilities.js';
 import { partnerAgent } from '../http.js';
+import { consentUrl } from '../oauth.js';
 import type { AudienceInfo, PartnerAdapter } from '../types.js';
 import { LIST_TYPE, oauthToken, pinterestApi, type ListType, type PinterestApp, type PinterestUrls } from './api.js';
 import { RECORD_ERROR_CODES, classifyPinterest } from './errors.js';
 
-export type PinterestConfig = PinterestUrls & PinterestApp;
+export type PinterestConfig = PinterestUrls &
+  PinterestApp & {
+    /** The consent page, e.g. https://www.pinterest.com/oauth/ */
+    authorize: string;
+  };
 
 interface CustomerList {
   id: string;
@@ -185,6 +190,16 @@ export function pinterest(config: PinterestConfig, agent: Agent = partnerAgent()
     },
 
     sendUsers,
+
+    authorizeUrl(state, redirectUri) {
+      return consentUrl(config.authorize, {
+        client_id: config.clientId,
+        redirect_uri: redirectUri,
+        response_type: 'code',
+        scope: 'ads:read,ads:write',
+        state,
+      });
+    },
 
     async exchangeCode(code, redirectUri) {
       return credentials(

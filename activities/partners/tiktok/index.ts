@@ -4,11 +4,16 @@ import type { Row } from '../../../workflows/types.js';
 import { toFailure, type Answer } from '../answers.js';
 import { CAPABILITIES } from '../capabilities.js';
 import { partnerAgent } from '../http.js';
+import { consentUrl } from '../oauth.js';
 import type { PartnerAdapter } from '../types.js';
 import { exchangeCode, tiktokApi, type TikTokApp, type TikTokUrls } from './api.js';
 import { classifyTikTok } from './errors.js';
 
-export type TikTokConfig = TikTokUrls & TikTokApp;
+export type TikTokConfig = TikTokUrls &
+  TikTokApp & {
+    /** The consent page, e.g. https://business-api.tiktok.com/portal/auth */
+    authorize: string;
+  };
 
 interface Details {
   audience_id: string;
@@ -91,6 +96,10 @@ export function tiktok(config: TikTokConfig, agent: Agent = partnerAgent()): Par
       }
       if (c.kind !== 'ok') throw toFailure(c);
       return { synced: valid.length, invalid };
+    },
+
+    authorizeUrl(state, redirectUri) {
+      return consentUrl(config.authorize, { app_id: config.appId, state, redirect_uri: redirectUri });
     },
 
     async exchangeCode(code) {

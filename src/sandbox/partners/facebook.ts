@@ -88,7 +88,7 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
       invalidToken: (res) =>
         graphError(res, 190, 'Error validating access token: The session has been invalidated.', 460),
       throttled: (res, after) => {
-        const minutes = Math.max(1, Math.ceil((after ?? 60) / 60));
+        const minutes = after === undefined ? 0 : Math.max(1, Math.ceil(after / 60));
         res.setHeader('x-business-use-case-usage', usageHeader('throttled', 100, minutes));
         graphError(res, 17, 'User request limit reached', 2446079);
       },

@@ -14,7 +14,12 @@ let adapter: PartnerAdapter;
 
 beforeAll(async () => {
   sandbox = await startSandbox('127.0.0.1', 0);
-  adapter = facebook({ graph: `${sandbox.url}/facebook`, appId: 'app', appSecret: 'secret' });
+  adapter = facebook({
+    graph: `${sandbox.url}/facebook`,
+    authorize: `${sandbox.url}/facebook/dialog/oauth`,
+    appId: 'app',
+    appSecret: 'secret',
+  });
 });
 afterAll(async () => {
   await sandbox?.close();
@@ -42,12 +47,7 @@ const control = sandboxControl(() => sandbox.url, 'facebook');
 
 describe('Facebook adapter against the sandbox', () => {
   it('exchanges an OAuth code, then re-exchanges the token, and lists the ad accounts', async () => {
-    const dialog = await fetch(
-      `${sandbox.url}/facebook/dialog/oauth?client_id=app&state=s&redirect_uri=${encodeURIComponent('http://127.0.0.1:3000/cb')}`,
-      {
-        redirect: 'manual',
-      },
-    );
+    const dialog = await fetch(adapter.authorizeUrl('s', 'http://127.0.0.1:3000/cb'), { redirect: 'manual' });
     const code = new URL(dialog.headers.get('location')!).searchParams.get('code')!;
     const first = await adapter.exchangeCode(code, 'http://127.0.0.1:3000/cb');
     expect(first.expiresAt).toBeTruthy();
@@ -92,6 +92,10 @@ describe('Facebook adapter against the sandbox', () => {
     await control('/faults', { status: 429, count: 1, retryAfterSeconds: 120 });
     const limited = await failureOf(adapter.sendUsers(t, target(a.id), rowsOf(3)));
     expect([limited.type, limited.nextRetryDelay]).toEqual([Fail.RateLimited, 120_000]);
+    // No regain estimate: the activity's own backoff applies.
+    await control('/faults', { status: 429, count: 1 });
+    const unhinted = await failureOf(adapter.sendUsers(t, target(a.id), rowsOf(3)));
+    expect([unhinted.type, unhinted.nextRetryDelay]).toEqual([Fail.RateLimited, undefined]);
     await fetch(`${sandbox.url}/_sandbox/facebook/audiences/${a.id}`, { method: 'DELETE' });
     expect((await failureOf(adapter.sendUsers(t, target(a.id), rowsOf(3)))).type).toBe(Fail.AudienceGone);
     await control('/tokens/revoke', { accessToken: t });

@@ -18,6 +18,7 @@ beforeAll(async () => {
   adapter = linkedin({
     rest: `${sandbox.url}/linkedin/rest`,
     oauth: `${sandbox.url}/linkedin/oauth/v2`,
+    authorize: `${sandbox.url}/linkedin/oauth/v2/authorization`,
     clientId: 'app',
     clientSecret: 'secret',
   });
@@ -49,10 +50,7 @@ const target = (audienceId: string, action: 'add' | 'remove' = 'add') => ({
 
 describe('LinkedIn adapter against the sandbox', () => {
   it('exchanges an OAuth code for a working token', async () => {
-    const authorize = await fetch(
-      `${sandbox.url}/linkedin/oauth/v2/authorization?response_type=code&client_id=app&redirect_uri=${encodeURIComponent('http://127.0.0.1:3000/cb')}&state=s1`,
-      { redirect: 'manual' },
-    );
+    const authorize = await fetch(adapter.authorizeUrl('s1', 'http://127.0.0.1:3000/cb'), { redirect: 'manual' });
     expect(authorize.status).toBe(302);
     const location = new URL(authorize.headers.get('location')!);
     expect(location.searchParams.get('state')).toBe('s1');
@@ -152,6 +150,7 @@ describe('LinkedIn: a segment younger than its ready delay', () => {
       const a = linkedin({
         rest: `${slow.url}/linkedin/rest`,
         oauth: `${slow.url}/linkedin/oauth/v2`,
+        authorize: `${slow.url}/linkedin/oauth/v2/authorization`,
         clientId: 'app',
         clientSecret: 's',
       });

@@ -18,7 +18,12 @@ let createWithUsers: NonNullable<PartnerAdapter['createAudienceWithUsers']>;
 
 beforeAll(async () => {
   sandbox = await startSandbox('127.0.0.1', 0);
-  adapter = pinterest({ api: `${sandbox.url}/pinterest/v5`, clientId: 'app', clientSecret: 'secret' });
+  adapter = pinterest({
+    api: `${sandbox.url}/pinterest/v5`,
+    authorize: `${sandbox.url}/pinterest/oauth/`,
+    clientId: 'app',
+    clientSecret: 'secret',
+  });
   createWithUsers = adapter.createAudienceWithUsers!.bind(adapter);
 });
 afterAll(async () => {
@@ -75,10 +80,7 @@ function paced(gapMs: number) {
 
 describe('Pinterest adapter against the sandbox', () => {
   it('exchanges an OAuth code (HTTP Basic app credentials) and refreshes, rotating the refresh token', async () => {
-    const authorize = await fetch(
-      `${sandbox.url}/pinterest/oauth/?client_id=app&response_type=code&scope=ads:read,ads:write&state=s1&redirect_uri=${encodeURIComponent(CALLBACK)}`,
-      { redirect: 'manual' },
-    );
+    const authorize = await fetch(adapter.authorizeUrl('s1', CALLBACK), { redirect: 'manual' });
     expect(authorize.status).toBe(302);
     const location = new URL(authorize.headers.get('location')!);
     expect(location.searchParams.get('state')).toBe('s1');

@@ -15,7 +15,12 @@ let adapter: PartnerAdapter;
 
 beforeAll(async () => {
   sandbox = await startSandbox('127.0.0.1', 0);
-  adapter = tiktok({ api: `${sandbox.url}/tiktok/open_api/v1.3`, appId: 'app', secret: 'secret' });
+  adapter = tiktok({
+    api: `${sandbox.url}/tiktok/open_api/v1.3`,
+    authorize: `${sandbox.url}/tiktok/portal/auth`,
+    appId: 'app',
+    secret: 'secret',
+  });
 });
 afterAll(async () => {
   await sandbox?.close();
@@ -37,12 +42,7 @@ const target = (audienceId: string) => ({
 
 describe('TikTok adapter against the sandbox', () => {
   it('exchanges an auth code and lists the advertisers', async () => {
-    const auth = await fetch(
-      `${sandbox.url}/tiktok/portal/auth?app_id=app&state=s&redirect_uri=${encodeURIComponent('http://127.0.0.1:3000/cb')}`,
-      {
-        redirect: 'manual',
-      },
-    );
+    const auth = await fetch(adapter.authorizeUrl('s', 'http://127.0.0.1:3000/cb'), { redirect: 'manual' });
     const code = new URL(auth.headers.get('location')!).searchParams.get('auth_code')!;
     const { accessToken } = await adapter.exchangeCode(code, 'http://127.0.0.1:3000/cb');
     expect((await adapter.listAdAccounts(accessToken)).map((a) => a.id)).toEqual(['7001', '7002']);
