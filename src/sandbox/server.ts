@@ -17,6 +17,11 @@ import { SandboxState, sortedMembers, type SandboxPartner } from './state.js';
 export interface SandboxOptions {
   /** How long a new LinkedIn segment answers 404 (the real one: a minute or two). */
   linkedinSegmentReadyMs?: number;
+  /**
+   * false lifts every partner's requests-per-second limit (benchmarks measure the product's own
+   * speed); users per request and everything else stay enforced.
+   */
+  rateLimits?: boolean;
 }
 
 const Partner = z.enum(['linkedin', 'facebook', 'pinterest', 'tiktok']);
@@ -40,18 +45,19 @@ const FaultBody = z.strictObject({
 export function createSandboxApp(state: SandboxState, options: SandboxOptions = {}): Express {
   const app = express();
   app.disable('x-powered-by');
+  const rps = (limit: number) => (options.rateLimits === false ? Infinity : limit);
   app.use('/_sandbox', express.json(), controlRoutes(state));
   app.use(
     '/linkedin',
     linkedinSandbox(state, {
       segmentReadyMs: options.linkedinSegmentReadyMs ?? 0,
       usersPerRequest: 5_000,
-      requestsPerSecond: 10,
+      requestsPerSecond: rps(10),
     }),
   );
-  app.use('/facebook', facebookSandbox(state, { usersPerRequest: 10_000, requestsPerSecond: 10 }));
-  app.use('/pinterest', pinterestSandbox(state, { usersPerRequest: 1_900, requestsPerSecond: 6 }));
-  app.use('/tiktok', tiktokSandbox(state, { usersPerRequest: 10_000, requestsPerSecond: 10 }));
+  app.use('/facebook', facebookSandbox(state, { usersPerRequest: 10_000, requestsPerSecond: rps(10) }));
+  app.use('/pinterest', pinterestSandbox(state, { usersPerRequest: 1_900, requestsPerSecond: rps(6) }));
+  app.use('/tiktok', tiktokSandbox(state, { usersPerRequest: 10_000, requestsPerSecond: rps(10) }));
   app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     if (err instanceof z.ZodError) {
       return void res

@@ -27,6 +27,9 @@ interface KeyStats {
   requests: number;
   times: number[];
   maxRequestsInAnySecond: number;
+  /** When the first and the latest request arrived (ms since epoch). */
+  firstAt: number;
+  lastAt: number;
 }
 
 export interface PartnerStats {
@@ -38,7 +41,7 @@ export interface PartnerStats {
   all: KeyStats;
 }
 
-const newKeyStats = (): KeyStats => ({ requests: 0, times: [], maxRequestsInAnySecond: 0 });
+const newKeyStats = (): KeyStats => ({ requests: 0, times: [], maxRequestsInAnySecond: 0, firstAt: 0, lastAt: 0 });
 const newStats = (): PartnerStats => ({
   requests: 0,
   users: 0,
@@ -125,6 +128,8 @@ export class SandboxState {
     s.requests++;
     const inWindow = (k: KeyStats) => {
       k.requests++;
+      if (!k.firstAt) k.firstAt = now;
+      k.lastAt = now;
       k.times.push(now);
       while (k.times.length && now - k.times[0]! >= 1_000) k.times.shift();
       k.maxRequestsInAnySecond = Math.max(k.maxRequestsInAnySecond, k.times.length);

@@ -62,7 +62,6 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
   r.get('/dialog/oauth', authorizePage(state, 'code'));
 
   const graph = Router();
-  graph.use(express.json({ limit: '50mb' }));
   graph.get('/oauth/access_token', (req, res) => {
     const code = text(req.query.code);
     const exchange = text(req.query.fb_exchange_token);
@@ -79,6 +78,7 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
     const audience = audiences().get(node);
     return audience ? `act_${audience.adAccountId}` : 'me';
   };
+  // Counted when the request arrives, before its body is read: as a partner's gateway does.
   graph.use(
     guard(state, {
       partner: 'facebook',
@@ -96,6 +96,7 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
         res.status(status).json({ error: { message: 'An unknown error occurred', code: 1, type: 'OAuthException' } }),
     }),
   );
+  graph.use(express.json({ limit: '50mb' }));
 
   // Like Meta, every answer says how much of the ad account's quota is used (here: of its
   // per-second budget, in the last second), so a client can slow down before it is throttled.

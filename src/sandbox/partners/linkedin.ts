@@ -45,6 +45,7 @@ export function linkedinSandbox(state: SandboxState, o: LinkedInSandboxOptions):
   });
 
   const rest = Router();
+  // Counted when the request arrives, before its body is read: as a partner's gateway does.
   rest.use(
     guard(state, {
       partner: 'linkedin',
@@ -62,6 +63,7 @@ export function linkedinSandbox(state: SandboxState, o: LinkedInSandboxOptions):
       serverError: (res, status) => res.status(status).json({ status, message: 'Internal Server Error' }),
     }),
   );
+  rest.use(express.json({ limit: '50mb' }));
 
   rest.get('/adAccountUsers', (req, res) => {
     if (req.query.q !== 'authenticatedUser')
@@ -125,7 +127,7 @@ export function linkedinSandbox(state: SandboxState, o: LinkedInSandboxOptions):
     res.json({ elements: elements.map((e) => applyElement(s, e)) });
   });
 
-  r.use('/rest', express.json({ limit: '50mb' }), rest);
+  r.use('/rest', rest);
   return r;
 }
 

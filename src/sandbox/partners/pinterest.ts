@@ -89,7 +89,6 @@ export function pinterestSandbox(state: SandboxState, o: PinterestSandboxOptions
   r.get('/oauth', authorizePage(state, 'code'));
 
   const api = Router();
-  api.use(express.json({ limit: '50mb' }));
   api.post('/oauth/token', express.urlencoded({ extended: false }), (req, res) => {
     const basic = /^Basic\s+(.+)$/i.exec(req.header('authorization') ?? '')?.[1];
     if (!basic || !Buffer.from(basic, 'base64').toString().includes(':'))
@@ -114,6 +113,7 @@ export function pinterestSandbox(state: SandboxState, o: PinterestSandboxOptions
     });
   });
 
+  // Counted when the request arrives, before its body is read: as a partner's gateway does.
   api.use(
     guard(state, {
       partner: 'pinterest',
@@ -131,6 +131,7 @@ export function pinterestSandbox(state: SandboxState, o: PinterestSandboxOptions
       serverError: (res, status) => error(res, status, 1, 'Something went wrong on our end. Sorry about that.'),
     }),
   );
+  api.use(express.json({ limit: '50mb' }));
 
   api.get('/ad_accounts', (req, res) => {
     const page = pageOf(

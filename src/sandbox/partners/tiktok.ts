@@ -35,8 +35,7 @@ export function tiktokSandbox(state: SandboxState, o: TikTokSandboxOptions): Rou
   r.get('/portal/auth', authorizePage(state, 'auth_code'));
 
   const api = Router();
-  api.use(express.json({ limit: '50mb' }));
-  api.post('/oauth2/access_token/', (req, res) => {
+  api.post('/oauth2/access_token/', express.json(), (req, res) => {
     const b = req.body as { auth_code?: string };
     if (!b.auth_code || !state.codes.delete(b.auth_code)) return void answer(res, 40000, 'auth_code is invalid');
     answer(res, 0, 'OK', {
@@ -46,6 +45,7 @@ export function tiktokSandbox(state: SandboxState, o: TikTokSandboxOptions): Rou
     });
   });
 
+  // Counted when the request arrives, before its body is read: as a partner's gateway does.
   api.use(
     guard(state, {
       partner: 'tiktok',
@@ -58,6 +58,7 @@ export function tiktokSandbox(state: SandboxState, o: TikTokSandboxOptions): Rou
         res.status(status).json({ code: 50000, message: 'System error', request_id: randomUUID() }),
     }),
   );
+  api.use(express.json({ limit: '50mb' }));
 
   api.get('/oauth2/advertiser/get/', (_req, res) => answer(res, 0, 'OK', { list: ADVERTISERS }));
 
