@@ -7,15 +7,19 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { Fail } from '../workflows/failures.js';
+import { rateLimitKey } from '../workflows/ids.js';
 import { credentialsQuery } from '../workflows/messages.js';
 import type { PartnerId } from '../workflows/types.js';
 import type { LaunchProblem, PartnerAdapter } from './partners/types.js';
 import type { PartnerCapabilities } from './partners/capabilities.js';
+import { temporalRateGate, withRateGate } from './rate-gate.js';
 import type { EnsureAudienceInput, PartnerActivities, PartnerCallContext } from './types.js';
 
 export interface ActivityDeps {
   client: Client;
   partners: Partial<Record<PartnerId, PartnerAdapter>>;
+  /** Where the rate-limiter workflows run (the workflows' task queue). */
+  workflowTaskQueue: string;
 }
 
 export function createActivities(deps: ActivityDeps): PartnerActivities {
@@ -30,8 +34,18 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
     return a;
   };
 
-  /** The current token; the failure names the generation it belongs to, so a newer token is never blamed. */
-  async function withToken<T>(ctx: PartnerCallContext, fn: (token: string) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` with the current token, every partner request in it waiting for a slot of the
+   * rate-limit key it counts against. An InvalidToken failure names the token's generation, so
+   * a newer token is never blamed.
+   */
+  async function withToken<T>(
+    ctx: PartnerCallContext & { adAccountId: string },
+    fn: (token: string) => Promise<T>,
+  ): Promise<T> {
+    const { capabilities } = adapter(ctx.partner);
+    const key = rateLimitKey(ctx.partner, ctx.workspaceId, ctx.adAccountId);
+    const gate = temporalRateGate(deps.client, deps.workflowTaskQueue, key, capabilities.requestsPerSecond);
     const c = await deps.client.workflow.getHandle(ctx.connectionId).query(credentialsQuery);
     if (c.status !== 'connected' || !c.accessToken) {
       throw ApplicationFailure.create({
@@ -41,8 +55,9 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
         details: [{ generation: c.generation }],
       });
     }
+    const token = c.accessToken;
     try {
-      return await fn(c.accessToken);
+      return await withRateGate(gate, () => fn(token));
     } catch (err) {
       if (err instanceof ApplicationFailure && err.type === Fail.InvalidToken) {
         throw ApplicationFailure.create({

@@ -106,7 +106,11 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       partners: Object.keys(partners) as PartnerId[],
-      activities: createActivities({ client: createClient(clientConnection, config.temporal.namespace), partners }),
+      activities: createActivities({
+        client: createClient(clientConnection, config.temporal.namespace),
+        partners,
+        workflowTaskQueue: config.temporal.taskQueue,
+      }),
     });
     const runs = workers.map((w) => w.run());
     stack.push(() => stopWorkers(workers, runs, workerConnection));

@@ -28,3 +28,11 @@ export function rateLimitKey(partner: PartnerId, workspaceId: string, adAccountI
       return partner;
   }
 }
+
+/**
+ * The workflow handing out request slots for one rate-limit key of one deployment (named by its
+ * workflow task queue, where the limiter runs: a limiter left by another deployment, or by a
+ * test whose worker is gone, is never asked).
+ */
+export const rateLimiterWorkflowId = (workflowTaskQueue: string, key: string): string =>
+  `ratelimit:${workflowTaskQueue}:${key}`;

@@ -9,6 +9,7 @@ import type {
   StepConfig,
   StepView,
 } from './types.js';
+import type { SlotRequest } from './rate-window.js';
 
 // ── Step ────────────────────────────────────────────────────────────────────────────────────
 
@@ -79,3 +80,8 @@ export const connectionQuery = defineQuery<ConnectionView>('connection');
 
 /** For activities only (a query result is never written to history): the token to call the partner with. */
 export const credentialsQuery = defineQuery<ConnectionState & { accessToken: string | null }>('credentials');
+
+// ── Rate limiter ────────────────────────────────────────────────────────────────────────────
+
+/** A request slot on a partner rate-limit key: resolves to the time (ms since epoch) to send at. */
+export const acquireSlotUpdate = defineUpdate<number, [SlotRequest]>('acquireSlot');

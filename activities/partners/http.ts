@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import { beforePartnerRequest } from '../rate-gate.js';
 import type { Answer } from './answers.js';
 
 /** One keep-alive pool per partner, with timeouts: a partner that hangs is a transient failure, not a stuck activity. */
@@ -24,6 +25,7 @@ export async function call(agent: Agent, url: string, o: CallOptions): Promise<A
     headers['content-type'] = 'application/x-www-form-urlencoded';
     body = new URLSearchParams(o.form).toString();
   }
+  await beforePartnerRequest(); // the rate-limit slot: outside the try, a failure to get one is not the partner's
   try {
     const res = await request(url, { method: o.method, headers, body, dispatcher: agent });
     const text = await res.body.text();

@@ -3,26 +3,15 @@
  * on a queue of their own; the server dispatches that queue's tasks no faster than the limit,
  * per fairness key (the connection or ad account the partner counts by; see `rateLimitKey`),
  * or for the whole queue when the partner counts the whole app. Any number of workers share it.
+ *
+ * The server's limiter (GCRA) lets a key that has been idle dispatch one second's worth at once
+ * on top of its rate: it smooths the flow and keeps keys apart, and the rate gate
+ * (activities/rate-gate.ts) makes every sliding second exact.
  */
 import type { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto'; // CommonJS: no named exports under Node's ESM loader
 import type { PartnerCapabilities } from '../../activities/partners/capabilities.js';
 import { partnerTaskQueue } from '../../workflows/ids.js';
-
-/**
- * The server's limiter (GCRA) lets a key that has been idle dispatch one second's worth at once
- * and then keep its rate: up to twice the rate within the second after idling. Configuring
- * under half the partner's limit keeps every sliding second within it; the margin (one
- * request in ten) covers the limiter's rounding of its interval to whole nanoseconds and the
- * jitter between the server's dispatch and the partner receiving the request.
- */
-const SERVER_BURST_SECONDS = 1;
-const MARGIN = 0.9;
-
-/** The rate to configure on the server so that no sliding second exceeds `partnerRps`. */
-export function serverRate(partnerRps: number): number {
-  return (partnerRps / (1 + SERVER_BURST_SECONDS)) * MARGIN;
-}
 
 export interface QueueRateLimit {
   taskQueue: string;
@@ -35,7 +24,7 @@ export interface QueueRateLimit {
 /** What to configure on each partner queue of `workflowTaskQueue`. */
 export function partnerQueueLimits(workflowTaskQueue: string, partners: PartnerCapabilities[]): QueueRateLimit[] {
   return partners.map((p) => {
-    const rps = serverRate(p.requestsPerSecond);
+    const rps = p.requestsPerSecond;
     const taskQueue = partnerTaskQueue(workflowTaskQueue, p.id);
     return p.rateLimitScope === 'app' ? { taskQueue, queueRps: rps } : { taskQueue, perKeyRps: rps };
   });

@@ -28,7 +28,11 @@ beforeAll(async () => {
   sandbox = await startSandbox('127.0.0.1', 0);
   taskQueue = uniqueTaskQueue('launch');
   const partners = createPartners({ sandboxUrl: sandbox.url, env: { PINTEREST_USERS_PER_REQUEST: '1000' } });
-  const activities = createActivities({ client: new Client({ connection: env.connection }), partners });
+  const activities = createActivities({
+    client: new Client({ connection: env.connection }),
+    partners,
+    workflowTaskQueue: taskQueue,
+  });
   workers = [
     await Worker.create({
       connection: env.nativeConnection,

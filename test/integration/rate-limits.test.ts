@@ -49,8 +49,12 @@ async function withTwoWorkers<T>(partner: PartnerId, fn: (taskQueue: string) => 
     'default',
     partnerQueueLimits(taskQueue, [partners[partner]!.capabilities]),
   );
-  const activities = createActivities({ client: new Client({ connection: env.connection }), partners });
-  const second = await secondWorker(partnerTaskQueue(taskQueue, partner), overrides);
+  const activities = createActivities({
+    client: new Client({ connection: env.connection }),
+    partners,
+    workflowTaskQueue: taskQueue,
+  });
+  const second = await secondWorker(taskQueue, partnerTaskQueue(taskQueue, partner), overrides);
   const workers = [
     await Worker.create({
       connection: env.nativeConnection,
@@ -72,7 +76,11 @@ async function withTwoWorkers<T>(partner: PartnerId, fn: (taskQueue: string) => 
   }
 }
 
-async function secondWorker(taskQueue: string, overrides: Record<string, string>): Promise<ServerProcess> {
+async function secondWorker(
+  workflowTaskQueue: string,
+  taskQueue: string,
+  overrides: Record<string, string>,
+): Promise<ServerProcess> {
   let ready!: () => void;
   const isReady = new Promise<void>((resolve) => (ready = resolve));
   const proc = spawnServer(
@@ -82,6 +90,7 @@ async function secondWorker(taskQueue: string, overrides: Record<string, string>
       'tsx',
       WORKER_SCRIPT,
       inject('harness').devServerAddress,
+      workflowTaskQueue,
       taskQueue,
       sandbox.url,
       JSON.stringify(overrides),
@@ -94,6 +103,10 @@ async function secondWorker(taskQueue: string, overrides: Record<string, string>
   ]);
   return proc;
 }
+
+/** Requests per second between a key's first and last request (its queue was never empty meanwhile). */
+const backloggedRate = (k: { requests: number; firstAt: number; lastAt: number }) =>
+  (k.requests - 1) / ((k.lastAt - k.firstAt) / 1000);
 
 /** Connects a workspace of its own with a fresh sandbox token, launches a step, and enters its users at once. */
 async function busyWorkspace(
@@ -144,16 +157,18 @@ describe('partner rate limits held by the server (two workers on the partner que
         await Promise.all(steps.map((s) => until(s.handle, (v) => v.metrics.synced === s.users, 60_000)));
         const seconds = (Date.now() - started) / 1000;
         const stats = sandbox.state.statsOf('linkedin');
-        const perKey = Object.values(stats.byKey).map((k) => k.maxRequestsInAnySecond);
+        const keys = Object.values(stats.byKey);
         console.log(
           `rate: linkedin, 2 connections: ${stats.requests} requests in ${seconds.toFixed(1)} s ` +
-            `(${(stats.requests / seconds).toFixed(1)} req/s, ${((2 * steps[0]!.users) / seconds).toFixed(0)} users/s); ` +
-            `max in any second per connection ${perKey.join(', ')}, together ${stats.all.maxRequestsInAnySecond}`,
+            `(${((2 * steps[0]!.users) / seconds).toFixed(0)} users/s); per connection while backlogged ` +
+            `${keys.map((k) => backloggedRate(k).toFixed(1)).join(', ')} req/s, max in any second ` +
+            `${keys.map((k) => k.maxRequestsInAnySecond).join(', ')}, together ${stats.all.maxRequestsInAnySecond}`,
         );
         expect(stats.requests).toBe(2 * REQUESTS_PER_STEP);
         expect(stats.rejected).toEqual({});
-        expect(perKey).toHaveLength(2);
-        for (const max of perKey) expect(max).toBeLessThanOrEqual(10);
+        expect(keys).toHaveLength(2);
+        // How much of the budget is used is for `npm run bench` to measure, not for a timed test.
+        for (const k of keys) expect(k.maxRequestsInAnySecond).toBeLessThanOrEqual(10);
         expect(stats.all.maxRequestsInAnySecond).toBeGreaterThan(10);
       });
     },
@@ -172,8 +187,8 @@ describe('partner rate limits held by the server (two workers on the partner que
         const seconds = (Date.now() - started) / 1000;
         const stats = sandbox.state.statsOf('tiktok');
         console.log(
-          `rate: tiktok, 2 connections: ${stats.requests} requests in ${seconds.toFixed(1)} s ` +
-            `(${(stats.requests / seconds).toFixed(1)} req/s); max in any second for the app ${stats.all.maxRequestsInAnySecond}`,
+          `rate: tiktok, 2 connections: ${stats.requests} requests in ${seconds.toFixed(1)} s; for the app while ` +
+            `backlogged ${backloggedRate(stats.all).toFixed(1)} req/s, max in any second ${stats.all.maxRequestsInAnySecond}`,
         );
         expect(stats.requests).toBe(2 * REQUESTS_PER_STEP);
         expect(stats.rejected).toEqual({});

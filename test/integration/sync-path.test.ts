@@ -28,7 +28,11 @@ afterAll(async () => {
 async function withService<T>(fn: (taskQueue: string, workspaceId: string) => Promise<T>): Promise<T> {
   const taskQueue = uniqueTaskQueue('path');
   const partners = createPartners({ sandboxUrl: sandbox.url, env: {} });
-  const activities = createActivities({ client: new Client({ connection: env.connection }), partners });
+  const activities = createActivities({
+    client: new Client({ connection: env.connection }),
+    partners,
+    workflowTaskQueue: taskQueue,
+  });
   const workers = [
     await Worker.create({
       connection: env.nativeConnection,

@@ -1,0 +1,67 @@
+/**
+ * Every partner request waits for a slot of the rate-limit key it counts against (see
+ * workflows/rate-limiter.ts): the server's per-key limit smooths the flow of activities, and
+ * this gate makes the partner's limit exact in every sliding second, across all workers.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { rateLimiterWorkflowId } from '../workflows/ids.js';
+import { acquireSlotUpdate } from '../workflows/messages.js';
+import type { rateLimiterWorkflow } from '../workflows/rate-limiter.js';
+
+export type RateGate = () => Promise<void>;
+
+/** The partner's limit counts requests in any sliding window of this length. */
+export const WINDOW_MS = 1_000;
+/**
+ * A request goes within this long of its slot or not at all: the slack that timers, the slot's
+ * round trip and the network add. Slots are spaced for it, so the limit is used to
+ * WINDOW_MS / (WINDOW_MS + LATE_MS), 96 %. A caller that missed its slot asks again allowing
+ * itself twice the lateness (up to MAX_LATE_MS), so a loaded machine slows down but never stalls.
+ */
+export const LATE_MS = 40;
+const MAX_LATE_MS = 1_000;
+
+const current = new AsyncLocalStorage<RateGate>();
+
+/** Runs `fn` with every partner request made inside it passing `gate` first. */
+export function withRateGate<T>(gate: RateGate, fn: () => Promise<T>): Promise<T> {
+  return current.run(gate, fn);
+}
+
+/** Called by the HTTP layer right before each partner request. */
+export async function beforePartnerRequest(): Promise<void> {
+  await current.getStore()?.();
+}
+
+/** A gate whose slots come from the key's rate-limiter workflow (started on first use). */
+export function temporalRateGate(client: Client, workflowTaskQueue: string, key: string, limit: number): RateGate {
+  return slotGate((now, lateMs) =>
+    client.workflow.executeUpdateWithStart(acquireSlotUpdate, {
+      args: [{ now, limit, windowMs: WINDOW_MS, lateMs }],
+      startWorkflowOperation: new WithStartWorkflowOperation<typeof rateLimiterWorkflow>('rateLimiterWorkflow', {
+        workflowId: rateLimiterWorkflowId(workflowTaskQueue, key),
+        taskQueue: workflowTaskQueue,
+        args: [{ key }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      }),
+    }),
+  );
+}
+
+/**
+ * Waits for a slot from `takeSlot` (the time to send at, given the caller's clock and the
+ * lateness it may still send with) and goes only if on time; otherwise asks again.
+ */
+export function slotGate(takeSlot: (now: number, lateMs: number) => Promise<number>): RateGate {
+  return async () => {
+    for (let lateMs = LATE_MS; ; lateMs = Math.min(2 * lateMs, MAX_LATE_MS)) {
+      const at = await takeSlot(Date.now(), lateMs);
+      const wait = at - Date.now();
+      if (wait > 0) await sleep(wait);
+      if (Date.now() - at <= lateMs) return;
+      // Too late (a busy event loop or a slow round trip): that slot is spent; sending now could crowd the next.
+    }
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * One partner rate-limit key (a connection, an ad account, or a partner's whole app): hands
+ * out request slots so that no sliding second holds more requests than the partner allows,
+ * across every worker (the server's own per-key limiter allows a one-second burst above it).
+ * Started on first use by the activity that needs a slot; ends after an idle spell.
+ */
+import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import { acquireSlotUpdate } from './messages.js';
+import { emptyWindow, takeSlot, type RateWindow } from './rate-window.js';
+
+export interface RateLimiterInput {
+  key: string;
+  carried?: RateWindow;
+  /** Slots per run before continue-as-new (tests lower it). */
+  maxSlotsPerRun?: number;
+}
+
+/** No slot asked for this long: the window is long empty, the workflow ends. */
+const IDLE = '10 minutes';
+const MAX_SLOTS_PER_RUN = 2_000; // ~5 history events each
+
+export async function rateLimiterWorkflow(input: RateLimiterInput): Promise<void> {
+  const w: RateWindow = input.carried ?? emptyWindow();
+  const maxSlots = input.maxSlotsPerRun ?? MAX_SLOTS_PER_RUN;
+  let given = 0;
+  setHandler(acquireSlotUpdate, (r) => {
+    given++;
+    return takeSlot(w, r);
+  });
+  for (;;) {
+    const before = given;
+    const busy = await condition(() => given !== before || given >= maxSlots, IDLE);
+    if (!busy || given >= maxSlots || workflowInfo().continueAsNewSuggested) break;
+  }
+  await condition(allHandlersFinished);
+  if (given >= maxSlots || workflowInfo().continueAsNewSuggested) {
+    await continueAsNew<typeof rateLimiterWorkflow>({ ...input, carried: w });
+  }
+}
