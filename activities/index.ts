@@ -11,7 +11,7 @@ import { rateLimitKey } from '../workflows/ids.js';
 import { credentialsQuery } from '../workflows/messages.js';
 import type { PartnerId } from '../workflows/types.js';
 import type { LaunchProblem, PartnerAdapter } from './partners/types.js';
-import type { PartnerCapabilities } from './partners/capabilities.js';
+import { ruleProblems } from './partners/launch-rules.js';
 import { temporalRateGate, withRateGate } from './rate-gate.js';
 import type { EnsureAudienceInput, PartnerActivities, PartnerCallContext } from './types.js';
 
@@ -79,26 +79,28 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
         maxUsersPerRequest: capabilities.maxUsersPerRequest,
         createsAudienceWithFirstRecords: capabilities.createsAudienceWithFirstRecords,
       };
-      const rules = ruleProblems(capabilities, input);
-      if (rules.length) throw refused(rules);
+      // Every reason is listed at once: the product rules, then what the partner says.
+      const problems = ruleProblems(capabilities, input);
       return withToken(input, async (token) => {
         const { adAccountId, audience: ref } = input;
         const accounts = await partner.listAdAccounts(token);
         if (!accounts.some((a) => a.id === adAccountId)) {
           throw refused([
+            ...problems,
             { code: 'ad_account_unavailable', message: `The ${input.partner} connection cannot use that ad account.` },
           ]);
         }
-        const found = await partner.findAudience(token, adAccountId, ref);
-        const creating = !found && !('id' in ref) && ref.create;
-        const problems = [...((await partner.adAccountProblems?.(token, adAccountId, creating)) ?? [])];
+        const named = 'id' in ref ? ref.id !== '' : ref.name.trim() !== '';
+        const found = named ? await partner.findAudience(token, adAccountId, ref) : null;
+        const creating = !found && named && !('id' in ref) && ref.create;
+        problems.push(...((await partner.adAccountProblems?.(token, adAccountId, creating)) ?? []));
         if (found?.valueBased) {
           problems.push({
             code: 'value_based_audience_unsupported',
             message: 'That audience is value-based: it takes a value per user, which this step does not send.',
           });
         }
-        if (!found && !creating) {
+        if (named && !found && !creating) {
           problems.push({ code: Fail.AudienceNotFound, message: 'No audience with that id or name exists.' });
         }
         if (problems.length) throw refused(problems);
@@ -140,33 +142,6 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
       });
     },
   };
-}
-
-/** The product rules a step's config must keep on this partner (PARTNERS.md), checked without calling it. */
-function ruleProblems(c: PartnerCapabilities, input: EnsureAudienceInput): LaunchProblem[] {
-  const problems: LaunchProblem[] = [];
-  if (input.action === 'remove' && !c.canRemove) {
-    problems.push({ code: 'remove_not_supported', message: `${c.id} cannot remove users from an audience.` });
-  }
-  const fields = input.fields ?? [];
-  const unsupported = fields.filter((f) => !c.fields.includes(f));
-  if (unsupported.length) {
-    problems.push({
-      code: 'field_not_supported',
-      message: `${c.id} does not match on ${unsupported.join(', ')}; it accepts ${c.fields.join(', ')}.`,
-    });
-  } else if (c.maxFieldsPerAudience !== undefined && fields.length > c.maxFieldsPerAudience) {
-    problems.push({
-      code: 'field_not_supported',
-      message: `A ${c.id} audience holds one kind of identifier: choose one of ${c.fields.join(', ')}.`,
-    });
-  }
-  for (const [a, b] of c.fieldPairs) {
-    if (fields.includes(a) !== fields.includes(b)) {
-      problems.push({ code: 'field_not_supported', message: `${c.id} matches on ${a} and ${b} only together.` });
-    }
-  }
-  return problems;
 }
 
 /** A launch refused for these reasons: the first names the failure, all are in its details. */

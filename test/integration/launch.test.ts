@@ -157,19 +157,22 @@ describe('launch checks against the sandbox partners', () => {
   );
 
   it(
-    'refuses what the partner cannot do before calling it: TikTok removals, a Pinterest list of two identifier kinds, a LinkedIn first name alone',
+    'refuses what the partner cannot do, with every other reason at once: TikTok removals, a Pinterest list of two identifier kinds, a LinkedIn first name alone',
     { timeout: 60_000 },
     async () => {
       expect(await refusal('tiktok', { adAccountId: '7001', action: 'remove' })).toMatchObject({
         code: 'remove_not_supported',
       });
+      expect(
+        await refusal('tiktok', { adAccountId: '7001', action: 'remove', audience: { name: 'nope', create: false } }),
+      ).toEqual({ code: 'remove_not_supported', reasons: ['remove_not_supported', 'audience_not_found'] });
       expect(await refusal('pinterest', { adAccountId: '5490001', fields: ['email', 'gaid'] })).toMatchObject({
         code: 'field_not_supported',
       });
       expect(await refusal('linkedin', { adAccountId: '501', fields: ['email', 'firstName'] })).toMatchObject({
         code: 'field_not_supported',
       });
-      expect(sandbox.state.statsOf('tiktok').requests + sandbox.state.statsOf('pinterest').requests).toBe(0);
+      expect([...audiences('tiktok'), ...audiences('pinterest'), ...audiences('linkedin')]).toEqual([]);
     },
   );
 
