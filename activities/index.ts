@@ -13,7 +13,7 @@ import type { PartnerId } from '../workflows/types.js';
 import type { LaunchProblem, PartnerAdapter } from './partners/types.js';
 import { ruleProblems } from './partners/launch-rules.js';
 import { temporalRateGate, withRateGate } from './rate-gate.js';
-import type { EnsureAudienceInput, PartnerActivities, PartnerCallContext } from './types.js';
+import type { PartnerActivities, PartnerCallContext } from './types.js';
 
 export interface ActivityDeps {
   client: Client;
