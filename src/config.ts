@@ -26,10 +26,17 @@ const EnvSchema = z.object({
     .optional(),
   TEMPORAL_NAMESPACE: z.string().min(1, 'must not be empty').default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1, 'must not be empty').default('audience-sync'),
+  /** Creates workspaces. Unset in sandbox mode: generated once into DATA_DIR/admin-key and printed. */
+  AUDIENCE_SYNC_ADMIN_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
+  /** The API's address as browsers reach it (OAuth callbacks); default http://HOST:API_PORT. */
+  API_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
 });
 
 export interface Config {
   apiPort: number;
+  /** undefined: sandbox mode generates (or reuses) one in dataDir. */
+  adminKey?: string;
+  publicUrl: string;
   sandboxPort: number;
   host: string;
   dataDir: string;
@@ -59,6 +66,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   return {
     apiPort: e.API_PORT,
+    adminKey: e.AUDIENCE_SYNC_ADMIN_KEY,
+    publicUrl: e.API_PUBLIC_URL ?? `http://${e.HOST}:${e.API_PORT}`,
     sandboxPort: e.SANDBOX_PORT,
     host: e.HOST,
     dataDir: resolve(e.DATA_DIR),

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -123,10 +125,15 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
 
     const temporal: Connection = lazyConnection(config.temporal.address);
     stack.push(() => temporal.close());
-    const server = createApp({ temporal, namespace: config.temporal.namespace, log }).listen(
-      config.apiPort,
-      config.host,
-    );
+    const server = createApp({
+      temporal,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      partners,
+      adminKey: config.adminKey ?? (await sandboxAdminKey(config.dataDir, log)),
+      publicUrl: config.publicUrl,
+      log,
+    }).listen(config.apiPort, config.host);
     await Promise.race([
       once(server, 'listening'),
       once(server, 'error').then(([err]) => {
@@ -149,6 +156,24 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
     await stop();
     throw err;
   }
+}
+
+/**
+ * Sandbox mode without AUDIENCE_SYNC_ADMIN_KEY: a key generated once, kept in the data
+ * directory (owner-only) so it survives restarts, printed when it is made.
+ */
+async function sandboxAdminKey(dataDir: string, log: Log): Promise<string> {
+  const file = join(dataDir, 'admin-key');
+  const existing = await readFile(file, 'utf8').catch(() => '');
+  if (existing.trim()) {
+    log(`admin key: in ${file} (or set AUDIENCE_SYNC_ADMIN_KEY)`);
+    return existing.trim();
+  }
+  const key = `adm_${randomBytes(32).toString('base64url')}`;
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(file, `${key}\n`, { mode: 0o600 });
+  log(`admin key: ${key}  (generated once, kept in ${file})`);
+  return key;
 }
 
 async function ensurePortFree(host: string, port: number, envVar: string): Promise<void> {

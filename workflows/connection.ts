@@ -5,6 +5,7 @@
  */
 import {
   allHandlersFinished,
+  ApplicationFailure,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
@@ -17,9 +18,12 @@ import {
   credentialsQuery,
   disconnectSignal,
   registerStepSignal,
+  selectAdAccountsUpdate,
   setCredentialsSignal,
   tokenInvalidSignal,
+  type AdAccount,
   type ConnectionState,
+  type ConnectionView,
   type Credentials,
 } from './messages.js';
 import { lastErrorAt } from './failure-info.js';
@@ -35,6 +39,11 @@ export interface ConnectionData {
   /** Steps that must still hear the current state (sent by the main loop; carried if a run ends first). */
   toNotify: string[];
   lastError?: LastError;
+  /** What the token sees (absent in runs recorded before ad accounts were kept). */
+  adAccounts?: AdAccount[];
+  /** Ids of `adAccounts` steps may use. */
+  selected?: string[];
+  connectedAt?: string;
 }
 
 export interface ConnectionInput {
@@ -73,21 +82,49 @@ export async function connectionWorkflow(input: ConnectionInput): Promise<void> 
     if (generation !== s.generation || s.status !== 'connected') return;
     changeTo('invalid_token', lastErrorAt('token_invalid', message));
   });
-  setHandler(setCredentialsSignal, (credentials) => {
+  setHandler(setCredentialsSignal, ({ adAccounts, ...credentials }) => {
     s.credentials = credentials;
     s.generation++;
+    s.connectedAt = new Date().toISOString();
+    if (adAccounts) {
+      s.adAccounts = adAccounts;
+      s.selected = (s.selected ?? []).filter((id) => adAccounts.some((a) => a.id === id));
+    }
     changeTo('connected');
   });
+  setHandler(
+    selectAdAccountsUpdate,
+    ({ adAccountIds }) => {
+      s.selected = [...new Set(adAccountIds)];
+      return view();
+    },
+    {
+      validator: ({ adAccountIds }: { adAccountIds: string[] }) => {
+        const unknown = adAccountIds.filter((id) => !(s.adAccounts ?? []).some((a) => a.id === id));
+        if (unknown.length) {
+          throw ApplicationFailure.create({
+            type: 'unknown_ad_account',
+            message: `Not an ad account of this connection: ${unknown.join(', ')}.`,
+            nonRetryable: true,
+            details: [{ unknown }],
+          });
+        }
+      },
+    },
+  );
   setHandler(disconnectSignal, () => {
     s.credentials = null;
     s.generation++;
     changeTo('disconnected');
   });
-  setHandler(connectionQuery, () => ({
+  const view = (): ConnectionView => ({
     ...state(),
     steps: s.steps.length,
+    adAccounts: (s.adAccounts ?? []).map((a) => ({ ...a, selected: (s.selected ?? []).includes(a.id) })),
+    ...(s.connectedAt ? { connectedAt: s.connectedAt } : {}),
     ...(s.lastError ? { lastError: s.lastError } : {}),
-  }));
+  });
+  setHandler(connectionQuery, view);
   setHandler(credentialsQuery, () => ({ ...state(), accessToken: s.credentials?.accessToken ?? null }));
 
   const mustContinueAsNew = () =>

@@ -4,6 +4,8 @@ import { RATE_LIMIT_SCOPE, type PartnerId, type StepIds } from './types.js';
 export const stepWorkflowId = ({ workspaceId, canvasId, stepId }: StepIds): string =>
   `step:${workspaceId}:${canvasId}:${stepId}`;
 
+export const workspaceWorkflowId = (workspaceId: string): string => `workspace:${workspaceId}`;
+
 export const connectionWorkflowId = (workspaceId: string, partner: PartnerId): string =>
   `connection:${workspaceId}:${partner}`;
 

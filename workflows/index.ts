@@ -7,3 +7,4 @@ export { stepWorkflow } from './step.js';
 export { batchWorkflow } from './batch.js';
 export { connectionWorkflow } from './connection.js';
 export { rateLimiterWorkflow } from './rate-limiter.js';
+export { workspaceWorkflow } from './workspace.js';

@@ -68,15 +68,29 @@ export interface Credentials {
   /** ISO-8601. */
   expiresAt?: string;
 }
-/** A new token (connect or reconnect): the connection becomes `connected` and paused steps resume. */
-export const setCredentialsSignal = defineSignal<[Credentials]>('setCredentials');
+export interface AdAccount {
+  id: string;
+  name: string;
+}
+/**
+ * A new token (connect or reconnect): the connection becomes `connected` and paused steps
+ * resume. With `adAccounts` (what the token sees), the list is replaced; the selection keeps
+ * the ids still in it.
+ */
+export const setCredentialsSignal = defineSignal<[Credentials & { adAccounts?: AdAccount[] }]>('setCredentials');
 export const disconnectSignal = defineSignal('disconnect');
 
 export interface ConnectionView extends ConnectionState {
   steps: number;
+  adAccounts: (AdAccount & { selected: boolean })[];
+  /** ISO-8601: when the current token was set. */
+  connectedAt?: string;
   lastError?: LastError;
 }
 export const connectionQuery = defineQuery<ConnectionView>('connection');
+
+/** Replaces the ad accounts steps may use; ids the connection does not see are refused (`unknown_ad_account`). */
+export const selectAdAccountsUpdate = defineUpdate<ConnectionView, [{ adAccountIds: string[] }]>('selectAdAccounts');
 
 /** For activities only (a query result is never written to history): the token to call the partner with. */
 export const credentialsQuery = defineQuery<ConnectionState & { accessToken: string | null }>('credentials');

@@ -37,6 +37,13 @@ export type ConnectionStatus = 'connected' | 'invalid_token' | 'disconnected';
 /** The audience a step syncs into: an existing one by id, or one found (or created) by name. */
 export type AudienceRef = { id: string } | { name: string; create: boolean };
 
+/** Who may be sent (API.md): users failing it are Not Synced `no_consent`. Checked by the API at entry. */
+export interface Consent {
+  requireAdTracking?: boolean;
+  optInAttribute?: string;
+  excludeDoNotSell?: boolean;
+}
+
 export interface StepConfig {
   partner: PartnerId;
   adAccountId: string;
@@ -45,6 +52,7 @@ export interface StepConfig {
   /** The identifier fields sent, in this order in every Row. */
   fields: Field[];
   lastStep: boolean;
+  consent?: Consent;
 }
 
 /** Where a batch's rows go and how: the part of a step's config that a partner call needs. */

@@ -1,19 +1,53 @@
+import { createHash } from 'node:crypto';
 import express, { type Express } from 'express';
-import type { Connection } from '@temporalio/client';
+import { Client, type Connection } from '@temporalio/client';
+import type { PartnerAdapter } from '../../activities/partners/types.js';
+import type { PartnerId } from '../../workflows/types.js';
+import { createAuth } from './auth.js';
+import type { ApiContext } from './context.js';
+import { openApiDocument } from './contract.js';
 import { errorHandler, notFound } from './errors.js';
+import { connectionRoutes } from './routes/connections.js';
 import { healthRoutes } from './routes/health.js';
+import { partnerRoutes } from './routes/partners.js';
+import { stepRoutes } from './routes/steps.js';
+import { workspaceRoutes } from './routes/workspaces.js';
 
 export interface AppDeps {
+  /** A lazy connection: the API starts (and answers 503) while Temporal is down. */
   temporal: Connection;
   namespace: string;
+  /** The workflows' task queue. */
+  taskQueue: string;
+  partners: Partial<Record<PartnerId, PartnerAdapter>>;
+  adminKey: string;
+  /** This API's address as partners' OAuth pages send browsers back to it. */
+  publicUrl: string;
   log: (line: string) => void;
 }
 
 export function createApp(deps: AppDeps): Express {
+  const client = new Client({ connection: deps.temporal, namespace: deps.namespace });
+  const ctx: ApiContext = {
+    client,
+    taskQueue: deps.taskQueue,
+    partners: deps.partners,
+    auth: createAuth(client, deps.adminKey),
+    // Derived from the admin key: every replica signs alike, with no second secret to manage.
+    stateSecret: createHash('sha256').update(`oauth-state:${deps.adminKey}`).digest('hex'),
+    publicUrl: deps.publicUrl.replace(/\/$/, ''),
+  };
+  const openApi = openApiDocument();
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '16mb' }));
+  app.set('query parser', 'simple');
+  app.use(express.json({ limit: '16mb', strict: false }));
   app.use(healthRoutes(deps.temporal, deps.namespace));
+  app.get('/openapi.json', (_req, res) => void res.json(openApi));
+  app.use(partnerRoutes(ctx));
+  app.use(workspaceRoutes(ctx));
+  app.use(connectionRoutes(ctx));
+  app.use(stepRoutes(ctx));
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;

@@ -7,7 +7,15 @@ import { freePort } from '../helpers/ports.js';
 
 async function serve(address: string): Promise<{ url: string; close(): Promise<void> }> {
   const temporal = lazyConnection(address);
-  const server: Server = createApp({ temporal, namespace: 'default', log: () => {} }).listen(0, '127.0.0.1');
+  const server: Server = createApp({
+    temporal,
+    namespace: 'default',
+    taskQueue: 'unused',
+    partners: {},
+    adminKey: 'test-admin-key-0123456789abcdef',
+    publicUrl: 'http://127.0.0.1',
+    log: () => {},
+  }).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const { port } = server.address() as AddressInfo;
   return {
@@ -39,6 +47,38 @@ describe('GET /healthz', () => {
       const res = await fetch(`${api.url}/healthz`, { signal: AbortSignal.timeout(5_000) });
       expect(res.status).toBe(503);
       expect(await res.json()).toEqual({ error: { code: 'unavailable', message: 'Temporal is not reachable.' } });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('answers 503 unavailable within 5 s on the routes that need Temporal while it is down', async () => {
+    const api = await serve(`127.0.0.1:${await freePort()}`);
+    const admin = { authorization: 'Bearer test-admin-key-0123456789abcdef', 'content-type': 'application/json' };
+    const key = {
+      authorization: `Bearer ask_ws${'0'.repeat(24)}_${'A'.repeat(43)}`,
+      'content-type': 'application/json',
+    };
+    try {
+      const calls: [string, string, Record<string, string>, unknown?][] = [
+        ['POST', '/v1/workspaces', admin, { name: 'acme' }],
+        ['GET', '/v1/connections', key],
+        ['POST', '/v1/canvases/c/steps/s/users', key, { users: [{ id: 'u', email: 'a@b.io' }] }],
+      ];
+      for (const [method, path, headers, body] of calls) {
+        const started = Date.now();
+        const res = await fetch(`${api.url}${path}`, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(5_000),
+        });
+        expect([res.status, ((await res.json()) as { error: { code: string } }).error.code]).toEqual([
+          503,
+          'unavailable',
+        ]);
+        expect(Date.now() - started).toBeLessThan(5_000);
+      }
     } finally {
       await api.close();
     }

@@ -1,0 +1,29 @@
+import type { Client } from '@temporalio/client';
+import type { PartnerAdapter } from '../../activities/partners/types.js';
+import type { PartnerId } from '../../workflows/types.js';
+import type { Auth } from './auth.js';
+import { ApiError } from './errors.js';
+
+/** What every route needs. */
+export interface ApiContext {
+  client: Client;
+  /** The workflows' task queue (steps, connections and workspaces run there). */
+  taskQueue: string;
+  partners: Partial<Record<PartnerId, PartnerAdapter>>;
+  auth: Auth;
+  /** Signs OAuth states. */
+  stateSecret: string;
+  /** Where partners send the browser back: `<publicUrl>/v1/oauth/<partner>/callback`. */
+  publicUrl: string;
+}
+
+/** The adapter of a partner this deployment runs, or 400 naming the path parameter. */
+export function partnerOf(ctx: ApiContext, partner: string): PartnerAdapter {
+  const a = ctx.partners[partner as PartnerId];
+  if (!a) {
+    throw new ApiError(400, 'invalid_request', `Unknown partner "${partner.slice(0, 40)}".`, [
+      { field: 'partner', message: `must be one of ${Object.keys(ctx.partners).join(', ')}` },
+    ]);
+  }
+  return a;
+}

@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { ruleProblems } from '../../../activities/partners/launch-rules.js';
+import type { LaunchProblem } from '../../../activities/partners/types.js';
+import { stepWorkflowId } from '../../../workflows/ids.js';
+import { stepQuery, stopSignal, usersEnteredSignal } from '../../../workflows/messages.js';
+import type { stepWorkflow } from '../../../workflows/step.js';
+import type { StepConfig, StepIds, StepView } from '../../../workflows/types.js';
+import { launchStep } from '../../temporal/steps.js';
+import { partnerOf, type ApiContext } from '../context.js';
+import { planEntry } from '../entry.js';
+import { ApiError } from '../errors.js';
+import { Id, LaunchStep, MAX_USERS_PER_REQUEST, PostUsers } from '../schemas.js';
+import { temporalCall } from '../temporal-call.js';
+import { parse } from '../validate.js';
+import { connectionView } from './connections.js';
+
+const PATH = '/v1/canvases/:canvasId/steps/:stepId';
+const StepPath = z.object({ canvasId: Id, stepId: Id });
+
+const stepNotFound = () => new ApiError(404, 'step_not_found', 'No step was launched at this path in this workspace.');
+const stepStopped = () => new ApiError(409, 'step_stopped', 'The step is stopped; it takes no more users.');
+const refused = (problems: LaunchProblem[]) =>
+  new ApiError(
+    422,
+    'launch_refused',
+    `The step cannot run: ${problems.map((p) => p.code).join(', ')}.`,
+    problems.map((p) => ({ code: p.code, message: p.message })),
+  );
+
+export function stepRoutes(ctx: ApiContext): Router {
+  const r = Router();
+
+  /** The caller's workspace and the step's ids (400 naming a bad id). */
+  async function stepOf(req: Request<{ canvasId: string; stepId: string }>): Promise<StepIds> {
+    const workspaceId = await ctx.auth.workspace(req);
+    const { canvasId, stepId } = parse(StepPath, req.params, 'path');
+    return { workspaceId, canvasId, stepId };
+  }
+  const handle = (ids: StepIds): WorkflowHandle<typeof stepWorkflow> =>
+    ctx.client.workflow.getHandle(stepWorkflowId(ids));
+
+  /** The launched step's view; 404 when it was never launched (or its launch was refused). */
+  async function launchedView(ids: StepIds): Promise<StepView & { config: StepConfig }> {
+    const view = await temporalCall(ctx.client.connection, () => handle(ids).query(stepQuery)).catch((err: unknown) => {
+      if (err instanceof WorkflowNotFoundError) throw stepNotFound();
+      throw err;
+    });
+    if (!view.config) throw stepNotFound();
+    return view as StepView & { config: StepConfig };
+  }
+
+  function stepBody(ids: StepIds, v: StepView & { config: StepConfig }) {
+    const c = v.config;
+    const min = ctx.partners[c.partner]?.capabilities.minimumAudienceSize;
+    const warnings =
+      min !== undefined && v.metrics.synced < min && c.action === 'add'
+        ? [
+            {
+              code: 'audience_below_minimum_size',
+              message: `${c.partner} shows no audience under ${min} matched members; this step has synced ${v.metrics.synced} users.`,
+            },
+          ]
+        : [];
+    return {
+      canvasId: ids.canvasId,
+      stepId: ids.stepId,
+      partner: c.partner,
+      adAccountId: c.adAccountId,
+      audience: v.audience,
+      action: c.action,
+      fields: c.fields,
+      lastStep: c.lastStep,
+      ...(c.consent ? { consent: c.consent } : {}),
+      state: v.state,
+      metrics: v.metrics,
+      reasons: v.reasons,
+      ...(warnings.length ? { warnings } : {}),
+      ...(v.lastError ? { lastError: { ...v.lastError, code: errorCode(v.lastError.code) } } : {}),
+    };
+  }
+
+  r.put(PATH, async (req, res) => {
+    const ids = await stepOf(req);
+    const config: StepConfig = parse(LaunchStep, req.body);
+    const adapter = partnerOf(ctx, config.partner);
+    // What the API can tell without the partner; the partner's own checks come with the launch.
+    const connection = await connectionView(ctx, ids.workspaceId, config.partner);
+    const problems: LaunchProblem[] = [];
+    if (!connection || connection.status === 'disconnected') {
+      problems.push({ code: 'not_connected', message: `Connect ${config.partner} first.` });
+    } else if (connection.status === 'invalid_token') {
+      problems.push({ code: 'token_invalid', message: `The ${config.partner} token is no longer valid; reconnect.` });
+    } else if (!connection.adAccounts.some((a) => a.id === config.adAccountId && a.selected)) {
+      problems.push({
+        code: 'ad_account_not_selected',
+        message: `Ad account ${config.adAccountId} is not selected on the ${config.partner} connection.`,
+      });
+    }
+    if (problems.length) throw refused([...problems, ...ruleProblems(adapter.capabilities, config)]);
+    const { result } = await temporalCall(ctx.client.connection, () =>
+      launchStep(ctx.client, ctx.taskQueue, ids, config),
+    ).catch((err: unknown) => {
+      throw launchError(err);
+    });
+    res.status(result.created ? 201 : 200).json(stepBody(ids, await launchedView(ids)));
+  });
+
+  r.post(`${PATH}/users`, async (req, res) => {
+    const ids = await stepOf(req);
+    const users = (req.body as { users?: unknown } | undefined)?.users;
+    if (Array.isArray(users) && users.length > MAX_USERS_PER_REQUEST) {
+      throw new ApiError(413, 'too_many_users', `At most ${MAX_USERS_PER_REQUEST} users per request; split them.`);
+    }
+    const body = parse(PostUsers, req.body);
+    const view = await launchedView(ids);
+    if (view.state === 'stopping' || view.state === 'stopped') throw stepStopped();
+    const plan = planEntry(body.users, view.config);
+    // Each part is its own signal with its own key: a retry after a partial failure counts only what is missing.
+    const key = body.idempotencyKey ?? randomUUID();
+    const parts = plan.parts.length ? plan.parts : [[]];
+    const enteredAt = Date.now();
+    await temporalCall(ctx.client.connection, () =>
+      Promise.all(
+        parts.map((rows, i) =>
+          handle(ids).signal(usersEnteredSignal, {
+            idempotencyKey: `${key}#${i}`,
+            enteredAt,
+            notSynced: i === 0 ? plan.notSynced : {},
+            rows,
+          }),
+        ),
+      ),
+    );
+    const notSynced = Object.values(plan.notSynced).reduce((a, b) => a + b, 0);
+    res.status(202).json({ accepted: plan.accepted, notSynced });
+  });
+
+  r.get(PATH, async (req, res) => {
+    const ids = await stepOf(req);
+    res.json(stepBody(ids, await launchedView(ids)));
+  });
+
+  r.delete(PATH, async (req, res) => {
+    const ids = await stepOf(req);
+    await launchedView(ids);
+    await temporalCall(ctx.client.connection, () => handle(ids).signal(stopSignal));
+    res.status(202).end();
+  });
+
+  return r;
+}
+
+/** The API's snake_case code of a partner failure type a step remembers. */
+const ERROR_CODES: Record<string, string> = {
+  AudienceGone: 'audience_deleted',
+  InvalidToken: 'token_invalid',
+  Rejected: 'rejected',
+  RateLimited: 'rate_limited',
+  Transient: 'partner_unavailable',
+};
+const errorCode = (type: string) => ERROR_CODES[type] ?? type.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+
+/** A refused launch: every reason the activity gave, as `launch_refused` details. */
+function launchError(err: unknown): unknown {
+  if (!(err instanceof WorkflowUpdateFailedError)) return err;
+  const cause = err.cause;
+  if (!(cause instanceof ApplicationFailure)) return err;
+  if (cause.type === 'step_stopped') return stepStopped();
+  if (cause.type === 'InvalidToken') {
+    return refused([{ code: 'token_invalid', message: 'The partner refused the token; reconnect.' }]);
+  }
+  const details = (cause.details ?? []).filter(
+    (d): d is LaunchProblem => typeof d === 'object' && d !== null && 'code' in d && 'message' in d,
+  );
+  return refused(details.length ? details : [{ code: cause.type ?? 'launch_refused', message: cause.message }]);
+}

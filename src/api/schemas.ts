@@ -1,0 +1,151 @@
+/**
+ * API.md's bodies and answers as zod schemas: the handlers parse with them and `openapi.json`
+ * is generated from them, so the contract is written once.
+ */
+import { z } from 'zod';
+import { FIELDS, PARTNERS } from '../../workflows/types.js';
+
+export const Id = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,128}$/, 'must be 1–128 characters of A–Z, a–z, 0–9, ".", "_" or "-"');
+export const PartnerId = z.enum(PARTNERS);
+export const FieldName = z.enum(FIELDS);
+
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      details: z.array(z.record(z.string(), z.unknown())).optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+// ── Workspaces ─────────────────────────────────────────────────────────────────────────────
+export const CreateWorkspace = z.strictObject({ name: z.string().trim().min(1).max(200) });
+export const Workspace = z
+  .object({ id: z.string(), name: z.string(), apiKey: z.string().describe('Shown once; stored only as a hash.') })
+  .meta({ id: 'WorkspaceCreated' });
+
+// ── Partners ───────────────────────────────────────────────────────────────────────────────
+export const Partners = z
+  .object({
+    partners: z.array(
+      z.object({
+        id: PartnerId,
+        maxUsersPerRequest: z.number().int(),
+        requestsPerSecond: z.number(),
+        fields: z.array(FieldName),
+        canRemove: z.boolean(),
+      }),
+    ),
+  })
+  .meta({ id: 'Partners' });
+
+// ── Connections ────────────────────────────────────────────────────────────────────────────
+export const AuthorizeQuery = z.object({ redirectUri: z.url({ protocol: /^https?$/ }).optional() });
+export const CallbackQuery = z
+  .object({
+    code: z.string().min(1).max(4096).optional(),
+    /** TikTok names its code `auth_code`. */
+    auth_code: z.string().min(1).max(4096).optional(),
+    state: z.string().min(1).max(4096),
+  })
+  .refine((q) => q.code ?? q.auth_code, { message: 'code is required', path: ['code'] });
+export const PutToken = z.strictObject({
+  accessToken: z.string().min(1).max(8192),
+  refreshToken: z.string().min(1).max(8192).optional(),
+  expiresAt: z.iso.datetime({ offset: true }).optional(),
+});
+export const SelectAdAccounts = z.strictObject({ adAccountIds: z.array(z.string().min(1).max(128)).max(1_000) });
+export const ConnectionBody = z
+  .object({
+    partner: PartnerId,
+    status: z.enum(['connected', 'invalid_token', 'disconnected']),
+    adAccounts: z.array(z.object({ id: z.string(), name: z.string(), selected: z.boolean() })),
+    connectedAt: z.string().nullable(),
+    lastError: z.object({ code: z.string(), message: z.string(), at: z.string() }).optional(),
+  })
+  .meta({ id: 'Connection' });
+export const Connections = z.object({ connections: z.array(ConnectionBody) }).meta({ id: 'Connections' });
+
+// ── Steps ──────────────────────────────────────────────────────────────────────────────────
+export const Consent = z.strictObject({
+  requireAdTracking: z.boolean().optional(),
+  optInAttribute: z.string().min(1).max(128).optional(),
+  excludeDoNotSell: z.boolean().optional(),
+});
+export const LaunchStep = z.strictObject({
+  partner: PartnerId,
+  adAccountId: z.string().min(1).max(128),
+  audience: z.union([
+    z.strictObject({ id: z.string().max(256) }),
+    z.strictObject({ name: z.string().max(256), create: z.boolean() }),
+  ]),
+  action: z.enum(['add', 'remove']),
+  fields: z.array(FieldName).refine((f) => new Set(f).size === f.length, 'must not repeat a field'),
+  lastStep: z.boolean().default(false),
+  consent: Consent.optional(),
+});
+
+const Count = z.number().int().min(0);
+export const Step = z
+  .object({
+    canvasId: z.string(),
+    stepId: z.string(),
+    partner: PartnerId,
+    adAccountId: z.string(),
+    audience: z.object({ id: z.string().nullable(), name: z.string().nullable() }),
+    action: z.enum(['add', 'remove']),
+    fields: z.array(FieldName),
+    lastStep: z.boolean(),
+    consent: Consent.optional(),
+    state: z.enum(['creating_audience', 'active', 'paused_invalid_token', 'stopping', 'stopped']),
+    metrics: z.object({
+      entered: Count,
+      proceeded: Count,
+      exited: Count,
+      synced: Count,
+      notSynced: Count,
+      pending: Count,
+      errored: Count,
+    }),
+    reasons: z.object({
+      notSynced: z.object({ missing_fields: Count.optional(), no_consent: Count.optional() }),
+      errored: z.object({
+        token_invalid: Count.optional(),
+        audience_deleted: Count.optional(),
+        rejected: Count.optional(),
+        invalid_identifier: Count.optional(),
+        retries_exhausted: Count.optional(),
+      }),
+    }),
+    warnings: z.array(z.object({ code: z.string(), message: z.string() })).optional(),
+    lastError: z.object({ code: z.string(), message: z.string(), at: z.string() }).optional(),
+  })
+  .meta({ id: 'Step' });
+
+/** At most this many users per POST (API.md): more is 413 `too_many_users`. */
+export const MAX_USERS_PER_REQUEST = 10_000;
+const Text = z.string().max(1_024);
+export const User = z.strictObject({
+  id: z.string().min(1).max(256),
+  email: Text.optional(),
+  phone: Text.optional(),
+  firstName: Text.optional(),
+  lastName: Text.optional(),
+  gaid: Text.optional(),
+  idfa: Text.optional(),
+  adTrackingEnabled: z.boolean().optional(),
+  doNotSellOrShare: z.boolean().optional(),
+  attributes: z.record(z.string().max(256), z.union([z.string().max(1_024), z.number(), z.boolean()])).optional(),
+});
+export const PostUsers = z.strictObject({
+  users: z.array(User).min(1).max(MAX_USERS_PER_REQUEST),
+  idempotencyKey: z.string().min(1).max(128).optional(),
+});
+export const UsersAccepted = z
+  .object({ accepted: Count, notSynced: Count.describe('Of those accepted, the users never to be sent.') })
+  .meta({ id: 'UsersAccepted' });
+
+export const Health = z.object({ status: z.literal('ok'), temporal: z.literal('up') });

@@ -1,0 +1,42 @@
+import { isGrpcServiceError, type ConnectionLike } from '@temporalio/client';
+import { ApiError } from './errors.js';
+
+/** API.md: Temporal unreachable → 503 within 5 s, never a hang. */
+const TIMEOUT_MS = 4_500;
+
+/** gRPC codes meaning "could not get an answer": CANCELLED, DEADLINE_EXCEEDED, UNAVAILABLE. */
+const UNREACHABLE = new Set<number>([1, 4, 14]);
+
+export const unavailable = () => new ApiError(503, 'unavailable', 'Temporal is not reachable; try again shortly.');
+
+/**
+ * Runs a Temporal call bounded in time: past the deadline (or when Temporal cannot be reached)
+ * the caller gets 503 `unavailable`. A lazy connection's first connect ignores deadlines, so a
+ * timer bounds it too, aborting the call at the same moment.
+ */
+export async function temporalCall<T>(connection: ConnectionLike, fn: () => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      abort.abort();
+      reject(unavailable());
+    }, TIMEOUT_MS);
+  });
+  const call = connection.withAbortSignal(abort.signal, () => connection.withDeadline(Date.now() + TIMEOUT_MS, fn));
+  try {
+    return await Promise.race([call, timedOut]);
+  } catch (err) {
+    throw isUnreachable(err) ? unavailable() : err;
+  } finally {
+    clearTimeout(timer);
+    call.catch(() => {}); // settled after the timer: nobody is waiting for it
+  }
+}
+
+function isUnreachable(err: unknown): boolean {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    if (isGrpcServiceError(e) && UNREACHABLE.has(e.code)) return true;
+  }
+  return false;
+}

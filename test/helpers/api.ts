@@ -1,0 +1,100 @@
+import type { Server } from 'node:http';
+import { Client } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { createActivities } from '../../activities/index.js';
+import { createPartners } from '../../activities/partners/registry.js';
+import { createApp } from '../../src/api/app.js';
+import type { RunningSandbox } from '../../src/sandbox/server.js';
+import { lazyConnection } from '../../src/temporal/client.js';
+import { partnerTaskQueue } from '../../workflows/ids.js';
+import { PARTNERS } from '../../workflows/types.js';
+import { freePort } from './ports.js';
+import { uniqueTaskQueue } from './temporal.js';
+
+export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+
+export interface ApiStack {
+  url: string;
+  taskQueue: string;
+  /** fetch against the API with a bearer key and a JSON body. */
+  call(
+    method: string,
+    path: string,
+    key?: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
+  stop(): Promise<void>;
+}
+
+/** The product as `npm start` runs it, on the harness's dev server: workers for every partner and the API on a free port. */
+export async function startApiStack(
+  env: TestWorkflowEnvironment,
+  sandbox: RunningSandbox,
+  overrides: Record<string, string> = {},
+): Promise<ApiStack> {
+  const taskQueue = uniqueTaskQueue('api');
+  const partners = createPartners({ sandboxUrl: sandbox.url, env: overrides });
+  const activities = createActivities({
+    client: new Client({ connection: env.connection }),
+    partners,
+    workflowTaskQueue: taskQueue,
+  });
+  const workers = [
+    await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: { codePath: inject('harness').workflowBundlePath },
+    }),
+    ...(await Promise.all(
+      PARTNERS.map((p) =>
+        Worker.create({ connection: env.nativeConnection, taskQueue: partnerTaskQueue(taskQueue, p), activities }),
+      ),
+    )),
+  ];
+  const runs = workers.map((w) => w.run());
+  const temporal = lazyConnection(inject('harness').devServerAddress);
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const server: Server = createApp({
+    temporal,
+    namespace: 'default',
+    taskQueue,
+    partners,
+    adminKey: ADMIN_KEY,
+    publicUrl: url,
+    log: () => {},
+  }).listen(port, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  return {
+    url,
+    taskQueue,
+    async call(method, path, key, body) {
+      const res = await fetch(`${url}${path}`, {
+        method,
+        redirect: 'manual',
+        headers: {
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        // not JSON
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    async stop() {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      await temporal.close();
+      for (const w of workers) w.shutdown();
+      await Promise.allSettled(runs);
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { planEntry } from '../../src/api/entry.js';
+import { hashKey, newWorkspaceId, newWorkspaceKey, sameSecret, workspaceOfKey } from '../../src/api/keys.js';
+import { signState, STATE_TTL_MS, verifyState } from '../../src/api/oauth-state.js';
+import { PostUsers } from '../../src/api/schemas.js';
+import { issueDetails } from '../../src/api/validate.js';
+
+const ALICE_EMAIL_SHA256 = 'ff8d9819fc0e12bf0d24892e45987e249a28dce836a85cad60e28eaaa8c6d976'; // alice@example.com
+
+describe('users at entry', () => {
+  it('checks consent first, then fields, and hashes what is sent', () => {
+    const plan = planEntry(
+      [
+        { id: '1', email: ' Alice@Example.com ', adTrackingEnabled: true, attributes: { optin: 'true' } },
+        { id: '2', email: 'b@example.com', adTrackingEnabled: false, attributes: { optin: true } },
+        { id: '3', adTrackingEnabled: true, attributes: { optin: true } },
+        { id: '4', email: 'd@example.com', adTrackingEnabled: true, attributes: { optin: 'yes' } },
+        {
+          id: '5',
+          email: 'e@example.com',
+          adTrackingEnabled: true,
+          attributes: { optin: true },
+          doNotSellOrShare: true,
+        },
+        { id: '6', phone: '+1 (555) 010-0000', adTrackingEnabled: true, attributes: { optin: true } },
+      ],
+      {
+        partner: 'facebook',
+        fields: ['email', 'phone'],
+        consent: { requireAdTracking: true, optInAttribute: 'optin', excludeDoNotSell: true },
+      },
+    );
+    expect(plan.accepted).toBe(6);
+    expect(plan.notSynced).toEqual({ no_consent: 3, missing_fields: 1 });
+    expect(plan.parts).toHaveLength(1);
+    expect(plan.parts[0]![0]).toEqual([ALICE_EMAIL_SHA256, null]);
+    expect(plan.parts[0]![1]![0]).toBeNull();
+    expect(plan.parts[0]![1]![1]).toMatch(/^[a-f0-9]{64}$/);
+    expect(JSON.stringify(plan)).not.toMatch(/example\.com|555/);
+  });
+
+  it('cuts rows into parts under the signal size, keeping every row once and in order', () => {
+    const users = Array.from({ length: 10_000 }, (_, i) => ({ id: `${i}`, email: `u${i}@example.com` }));
+    const plan = planEntry(users, { partner: 'linkedin', fields: ['email'] }, 100_000);
+    expect(plan.parts.length).toBeGreaterThan(6);
+    for (const part of plan.parts) expect(JSON.stringify(part).length).toBeLessThanOrEqual(100_000);
+    expect(plan.parts.flat()).toHaveLength(10_000);
+  });
+});
+
+describe('keys and OAuth state', () => {
+  it('names the workspace in its key and stores only a hash', () => {
+    const id = newWorkspaceId();
+    const key = newWorkspaceKey(id);
+    expect(workspaceOfKey(key)).toBe(id);
+    expect(workspaceOfKey(`${key}x`)).toBeNull();
+    expect(hashKey(key)).not.toContain(key.slice(-20));
+    expect(sameSecret(key, key)).toBe(true);
+    expect(sameSecret(key, `${key.slice(0, -1)}A`)).toBe(false);
+  });
+
+  it('accepts its own unexpired state only', () => {
+    const state = signState('secret', { w: 'ws1', p: 'linkedin', r: 'https://app.example/done' }, 1_000);
+    expect(verifyState('secret', state, 2_000)).toMatchObject({
+      w: 'ws1',
+      p: 'linkedin',
+      r: 'https://app.example/done',
+    });
+    expect(verifyState('other', state, 2_000)).toBeNull();
+    expect(verifyState('secret', state, 1_000 + STATE_TTL_MS + 1)).toBeNull();
+    const [payload, mac] = state.split('.');
+    const forged = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), w: 'ws2' }),
+    );
+    expect(verifyState('secret', `${forged.toString('base64url')}.${mac}`, 2_000)).toBeNull();
+  });
+});
+
+describe('validation details', () => {
+  it('names each bad user by index and field', () => {
+    const r = PostUsers.safeParse({
+      users: [
+        { id: 'a', email: 1 },
+        { id: 'b', extra: 1 },
+      ],
+    });
+    expect(r.success).toBe(false);
+    expect(issueDetails(r.error!.issues)).toEqual([
+      { index: 0, field: 'email', message: expect.any(String) },
+      { index: 1, field: 'extra', message: expect.any(String) },
+    ]);
+  });
+});
