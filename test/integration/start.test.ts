@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,56 +39,78 @@ describe('npm start', () => {
     expect(() => execFileSync('pgrep', ['-f', dataDir])).toThrow();
   }
 
-  it('runs Temporal, the Web UI, the worker and a healthy API; a restart keeps running workflows', async () => {
-    const first = runStart(env);
-    await first.waitFor('press Ctrl-C to stop');
-    expect(first.output()).toContain(`http://127.0.0.1:${ports.api}`);
-    expect(first.output()).toContain(`Web UI       http://127.0.0.1:${ports.ui}`);
+  it(
+    'runs Temporal, the Web UI, the worker and a healthy API; a restart keeps running workflows',
+    { timeout: 180_000 },
+    async () => {
+      const first = runStart(env);
+      await first.waitFor('press Ctrl-C to stop');
+      expect(first.output()).toContain(`http://127.0.0.1:${ports.api}`);
+      expect(first.output()).toContain(`Web UI       http://127.0.0.1:${ports.ui}`);
 
-    const health = await fetch(`http://127.0.0.1:${ports.api}/healthz`);
-    expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ status: 'ok', temporal: 'up' });
-    expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
+      const health = await fetch(`http://127.0.0.1:${ports.api}/healthz`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toEqual({ status: 'ok', temporal: 'up' });
+      expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
 
-    const address = `127.0.0.1:${ports.temporal}`;
-    const taskQueue = uniqueTaskQueue();
-    const workflowId = `survives-restart-${taskQueue}`;
-    let client = await connectDevServer(address);
-    // The partner rate limits are set on the server before the workers poll.
-    const config = async (partner: string) =>
-      (
-        await client.connection.workflowService.describeTaskQueue({
-          namespace: 'default',
-          taskQueue: { name: `audience-sync-${partner}` },
-          taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-          reportConfig: true,
-        })
-      ).config;
-    expect((await config('linkedin'))?.fairnessKeysRateLimitDefault?.rateLimit?.requestsPerSecond).toBe(10);
-    expect((await config('pinterest'))?.fairnessKeysRateLimitDefault?.rateLimit?.requestsPerSecond).toBe(6);
-    expect((await config('tiktok'))?.queueRateLimit?.rateLimit?.requestsPerSecond).toBe(10);
-    await withWorker(client, { taskQueue }, async () => {
-      const handle = await client.client.workflow.start(countdownWorkflow, { taskQueue, workflowId, args: ['1 day'] });
-      await handle.signal(addSignal, 7);
-      expect(await handle.query(stateQuery)).toMatchObject({ total: 7 });
-    });
-    await client.teardown();
+      // The README walk-through, verbatim, against this service: workspace → OAuth → launch → users → Synced.
+      const adminKey = (await readFile(join(dataDir, 'admin-key'), 'utf8')).trim();
+      expect(first.output()).toContain(`admin key: ${adminKey}`);
+      const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+      const walkthrough = /<!-- walkthrough:start -->\s*```sh\n([\s\S]*?)```/.exec(readme)![1]!;
+      const out = execFileSync('bash', ['-euo', 'pipefail', '-c', walkthrough], {
+        env: { ...process.env, API: `http://127.0.0.1:${ports.api}`, AUDIENCE_SYNC_ADMIN_KEY: adminKey },
+        encoding: 'utf8',
+        timeout: 90_000,
+      });
+      expect(out).toContain('"status":"connected"');
+      expect(out).toContain('"state":"active"');
+      expect(out).toMatch(/synced: 2\b/);
 
-    await stopWithSigterm(first);
-    expect(first.output()).toContain('stopped');
+      const address = `127.0.0.1:${ports.temporal}`;
+      const taskQueue = uniqueTaskQueue();
+      const workflowId = `survives-restart-${taskQueue}`;
+      let client = await connectDevServer(address);
+      // The partner rate limits are set on the server before the workers poll.
+      const config = async (partner: string) =>
+        (
+          await client.connection.workflowService.describeTaskQueue({
+            namespace: 'default',
+            taskQueue: { name: `audience-sync-${partner}` },
+            taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+            reportConfig: true,
+          })
+        ).config;
+      expect((await config('linkedin'))?.fairnessKeysRateLimitDefault?.rateLimit?.requestsPerSecond).toBe(10);
+      expect((await config('pinterest'))?.fairnessKeysRateLimitDefault?.rateLimit?.requestsPerSecond).toBe(6);
+      expect((await config('tiktok'))?.queueRateLimit?.rateLimit?.requestsPerSecond).toBe(10);
+      await withWorker(client, { taskQueue }, async () => {
+        const handle = await client.client.workflow.start(countdownWorkflow, {
+          taskQueue,
+          workflowId,
+          args: ['1 day'],
+        });
+        await handle.signal(addSignal, 7);
+        expect(await handle.query(stateQuery)).toMatchObject({ total: 7 });
+      });
+      await client.teardown();
 
-    const second = runStart(env);
-    await second.waitFor('press Ctrl-C to stop');
-    client = await connectDevServer(address);
-    await withWorker(client, { taskQueue }, async () => {
-      const handle = client.client.workflow.getHandle(workflowId);
-      expect(await handle.query(stateQuery)).toEqual({ total: 7, signals: 1, finished: false });
-      await handle.signal(finishSignal);
-      expect(await handle.result()).toMatchObject({ total: 7, finished: true });
-    });
-    await client.teardown();
-    await stopWithSigterm(second);
-  });
+      await stopWithSigterm(first);
+      expect(first.output()).toContain('stopped');
+
+      const second = runStart(env);
+      await second.waitFor('press Ctrl-C to stop');
+      client = await connectDevServer(address);
+      await withWorker(client, { taskQueue }, async () => {
+        const handle = client.client.workflow.getHandle(workflowId);
+        expect(await handle.query(stateQuery)).toEqual({ total: 7, signals: 1, finished: false });
+        await handle.signal(finishSignal);
+        expect(await handle.result()).toMatchObject({ total: 7, finished: true });
+      });
+      await client.teardown();
+      await stopWithSigterm(second);
+    },
+  );
 
   it('refuses a bad setting in one clear line and exits 1', async () => {
     const svc = runStart({ ...env, API_PORT: 'three-thousand' });
