@@ -361,8 +361,52 @@ describe('HTTP API: errors and tenancy', () => {
     expect((await api.call('POST', users, other, { users: [{ id: 'a' }] })).status).toBe(404);
     expect((await api.call('DELETE', stepPath(), other)).status).toBe(404);
     expect((await api.call('GET', '/v1/connections/linkedin', other)).status).toBe(404);
+    expect((await api.call('PUT', '/v1/connections/linkedin/ad-accounts', other, { adAccountIds: [] })).status).toBe(
+      404,
+    );
+    expect((await api.call('DELETE', '/v1/connections/linkedin', other)).status).toBe(404);
     expect((await api.call('GET', '/v1/connections', other)).body).toEqual({ connections: [] });
+    expect(
+      (await api.call('PUT', '/v1/connections/linkedin/ad-accounts', key, { adAccountIds: ['999'] })).body.error.code,
+    ).toBe('unknown_ad_account');
   });
+
+  it(
+    'keeps keys in Temporal: a second API with its own cache accepts them; a disconnect pauses the steps using it',
+    { timeout: 60_000 },
+    async () => {
+      const key = await workspace();
+      await connected(key, 'linkedin', '501');
+      const path = stepPath('c', 'disconnect');
+      await api.call('PUT', path, key, {
+        partner: 'linkedin',
+        adAccountId: '501',
+        audience: { name: 'disconnect', create: true },
+        action: 'add',
+        fields: ['email'],
+        consent: { requireAdTracking: true },
+      });
+      const fresh = await startApiStack(env, sandbox);
+      try {
+        // Another API replica (empty key cache, other workers) reads the same workspace.
+        const step = await fresh.call('GET', path, key);
+        expect(step.status).toBe(200);
+        expect(step.body.consent).toEqual({ requireAdTracking: true });
+        expect((await fresh.call('GET', path, `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`)).status).toBe(401);
+      } finally {
+        await fresh.stop();
+      }
+      const users = [
+        { id: 'yes', email: 'y@example.com', adTrackingEnabled: true },
+        { id: 'no', email: 'n@example.com' },
+      ];
+      expect((await api.call('POST', `${path}/users`, key, { users })).body).toEqual({ accepted: 2, notSynced: 1 });
+      expect((await api.call('DELETE', '/v1/connections/linkedin', key)).status).toBe(204);
+      expect((await api.call('GET', '/v1/connections/linkedin', key)).body.status).toBe('disconnected');
+      const paused = await untilStep(key, path, (s) => s.state === 'paused_invalid_token');
+      expect(paused.reasons.notSynced).toEqual({ no_consent: 1 });
+    },
+  );
 
   it('documents every route in openapi.json, and each one answers as declared without a key', async () => {
     const doc = (await api.call('GET', '/openapi.json')).body;
