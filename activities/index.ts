@@ -113,6 +113,20 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
       });
     },
 
+    async refreshCredentials(input) {
+      const partner = adapter(input.partner);
+      const c = await deps.client.workflow.getHandle(input.connectionId).query(credentialsQuery);
+      if (!c.refreshToken) {
+        throw ApplicationFailure.create({
+          type: Fail.InvalidToken,
+          message: `The ${input.partner} connection has no refresh token.`,
+          nonRetryable: true,
+        });
+      }
+      const fresh = await partner.refresh(c.refreshToken);
+      return { ...fresh, refreshToken: fresh.refreshToken ?? c.refreshToken };
+    },
+
     async syncUsers(input) {
       const partner = adapter(input.partner);
       const { audienceId, audienceName } = input;

@@ -2,6 +2,7 @@
  * The activity interface the workflows call (types only: workflow code imports nothing else
  * from here). Partner adapters implement it; tests register doubles of it.
  */
+import type { Credentials } from '../workflows/messages.js';
 import type { Action, AudienceRef, Field, PartnerId, PartnerLimits, Row, SyncTarget } from '../workflows/types.js';
 
 export interface PartnerCallContext {
@@ -45,4 +46,6 @@ export interface SyncUsersResult {
 export interface PartnerActivities {
   ensureAudience(input: EnsureAudienceInput): Promise<EnsureAudienceResult>;
   syncUsers(input: SyncUsersInput): Promise<SyncUsersResult>;
+  /** New credentials from the partner for the connection's refresh token (the old one kept if none comes back). */
+  refreshCredentials(input: PartnerCallContext): Promise<Credentials>;
 }

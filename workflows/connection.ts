@@ -9,6 +9,7 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -26,7 +27,10 @@ import {
   type ConnectionView,
   type Credentials,
 } from './messages.js';
+import type { PartnerActivities } from '../activities/types.js';
 import { lastErrorAt } from './failure-info.js';
+import { NON_RETRYABLE } from './failures.js';
+import { partnerTaskQueue } from './ids.js';
 import type { ConnectionStatus, LastError, PartnerId } from './types.js';
 
 export interface ConnectionData {
@@ -44,6 +48,8 @@ export interface ConnectionData {
   /** Ids of `adAccounts` steps may use. */
   selected?: string[];
   connectedAt?: string;
+  /** When to renew the token (ms since epoch): set for a token with an expiry and a refresh token. */
+  refreshAt?: number;
 }
 
 export interface ConnectionInput {
@@ -54,6 +60,16 @@ export interface ConnectionInput {
 }
 
 const MAX_EVENTS_PER_RUN = 4_000;
+/** Renew at 80 % of a token's remaining life, and at least this long before it expires. */
+const REFRESH_MARGIN_MS = 5 * 60_000;
+
+/** When to renew `c` (set at `now`), or undefined when it cannot or need not be renewed. */
+export function refreshTime(c: Credentials | null, now: number): number | undefined {
+  if (!c?.refreshToken || !c.expiresAt) return undefined;
+  const expires = Date.parse(c.expiresAt);
+  if (Number.isNaN(expires)) return undefined;
+  return Math.max(now, Math.min(now + 0.8 * (expires - now), expires - REFRESH_MARGIN_MS));
+}
 
 export async function connectionWorkflow(input: ConnectionInput): Promise<void> {
   const s: ConnectionData = input.carried ?? {
@@ -62,6 +78,7 @@ export async function connectionWorkflow(input: ConnectionInput): Promise<void> 
     credentials: input.credentials ?? null,
     steps: [],
     toNotify: [],
+    refreshAt: refreshTime(input.credentials ?? null, Date.now()),
   };
   const notify = (ids: string[]) => {
     s.toNotify = [...new Set([...s.toNotify, ...ids])];
@@ -85,6 +102,7 @@ export async function connectionWorkflow(input: ConnectionInput): Promise<void> 
   setHandler(setCredentialsSignal, ({ adAccounts, ...credentials }) => {
     s.credentials = credentials;
     s.generation++;
+    s.refreshAt = refreshTime(credentials, Date.now());
     s.connectedAt = new Date().toISOString();
     if (adAccounts) {
       s.adAccounts = adAccounts;
@@ -114,6 +132,7 @@ export async function connectionWorkflow(input: ConnectionInput): Promise<void> 
   );
   setHandler(disconnectSignal, () => {
     s.credentials = null;
+    s.refreshAt = undefined;
     s.generation++;
     changeTo('disconnected');
   });
@@ -125,13 +144,60 @@ export async function connectionWorkflow(input: ConnectionInput): Promise<void> 
     ...(s.lastError ? { lastError: s.lastError } : {}),
   });
   setHandler(connectionQuery, view);
-  setHandler(credentialsQuery, () => ({ ...state(), accessToken: s.credentials?.accessToken ?? null }));
+  setHandler(credentialsQuery, () => ({
+    ...state(),
+    accessToken: s.credentials?.accessToken ?? null,
+    refreshToken: s.credentials?.refreshToken ?? null,
+  }));
+
+  /** Renews the token ahead of its expiry; a partner refusing it makes the connection invalid, pausing its steps. */
+  async function refresh(): Promise<void> {
+    const generation = s.generation;
+    const { refreshCredentials } = proxyActivities<PartnerActivities>({
+      taskQueue: partnerTaskQueue(workflowInfo().taskQueue, input.partner),
+      startToCloseTimeout: '30 seconds',
+      retry: {
+        initialInterval: '1 second',
+        maximumInterval: '1 minute',
+        maximumAttempts: 10,
+        nonRetryableErrorTypes: NON_RETRYABLE,
+      },
+    });
+    try {
+      const fresh = await refreshCredentials({
+        workspaceId: input.workspaceId,
+        partner: input.partner,
+        connectionId: workflowInfo().workflowId,
+        generation,
+      });
+      if (s.generation !== generation) return; // replaced meanwhile: the newer token stands
+      s.credentials = fresh;
+      s.generation++; // a failure seen with the old token is never blamed on the new one
+      s.refreshAt = refreshTime(fresh, Date.now());
+      changeTo('connected');
+    } catch {
+      if (s.generation !== generation || s.status !== 'connected') return;
+      s.refreshAt = undefined;
+      changeTo(
+        'invalid_token',
+        lastErrorAt('token_invalid', `${input.partner} refused to renew the token; reconnect.`),
+      );
+    }
+  }
+  const refreshDue = () => s.status === 'connected' && s.refreshAt !== undefined;
 
   const mustContinueAsNew = () =>
     workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= MAX_EVENTS_PER_RUN;
 
   while (!mustContinueAsNew()) {
-    await condition(() => s.toNotify.length > 0 || mustContinueAsNew());
+    const generation = s.generation;
+    const wake = () => s.toNotify.length > 0 || mustContinueAsNew() || s.generation !== generation;
+    // A timer only while a renewal is pending: an idle connection without one adds no events.
+    if (refreshDue() && !(await condition(wake, Math.max(1, s.refreshAt! - Date.now())))) {
+      if (refreshDue()) await refresh();
+      continue;
+    }
+    await condition(wake);
     const batch = s.toNotify;
     s.toNotify = [];
     const current = state();

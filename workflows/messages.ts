@@ -93,7 +93,9 @@ export const connectionQuery = defineQuery<ConnectionView>('connection');
 export const selectAdAccountsUpdate = defineUpdate<ConnectionView, [{ adAccountIds: string[] }]>('selectAdAccounts');
 
 /** For activities only (a query result is never written to history): the token to call the partner with. */
-export const credentialsQuery = defineQuery<ConnectionState & { accessToken: string | null }>('credentials');
+export const credentialsQuery = defineQuery<
+  ConnectionState & { accessToken: string | null; refreshToken: string | null }
+>('credentials');
 
 // ── Rate limiter ────────────────────────────────────────────────────────────────────────────
 

@@ -7,6 +7,7 @@ import type {
   EnsureAudienceInput,
   EnsureAudienceResult,
   PartnerActivities,
+  PartnerCallContext,
   SyncUsersInput,
   SyncUsersResult,
 } from '../../activities/types.js';
@@ -14,7 +15,7 @@ import { launchStep } from '../../src/temporal/steps.js';
 import type { connectionWorkflow } from '../../workflows/connection.js';
 import { Fail } from '../../workflows/failures.js';
 import { connectionWorkflowId, partnerTaskQueue } from '../../workflows/ids.js';
-import { stepQuery, usersEnteredSignal, type UsersEntry } from '../../workflows/messages.js';
+import { stepQuery, usersEnteredSignal, type Credentials, type UsersEntry } from '../../workflows/messages.js';
 import type { stepWorkflow } from '../../workflows/step.js';
 import type { PartnerId, Row, StepConfig, StepIds, StepView } from '../../workflows/types.js';
 import { uniqueTaskQueue } from './temporal.js';
@@ -60,6 +61,21 @@ export class FakePartner implements PartnerActivities {
     });
     if (input.generation <= this.revokedThrough) throw invalidToken();
     return this.behaviour(input, this.calls.length);
+  };
+
+  /** Server times of every token refresh. */
+  readonly refreshes: number[] = [];
+  /** The renewed credentials (default: a new token living 2 hours), or a throw. */
+  refreshWith: (n: number, now: number) => Credentials = (n, now) => ({
+    accessToken: `refreshed-${n}`,
+    refreshToken: `refresh-${n}`,
+    expiresAt: new Date(now + 2 * 3_600_000).toISOString(),
+  });
+
+  refreshCredentials = async (_input: PartnerCallContext): Promise<Credentials> => {
+    const now = await this.now();
+    this.refreshes.push(now);
+    return this.refreshWith(this.refreshes.length, now);
   };
 
   usersSent(): number {
@@ -110,6 +126,7 @@ export async function withEngine<T>(
           activities: {
             ensureAudience: (i: EnsureAudienceInput) => fake.ensureAudience(i),
             syncUsers: (i: SyncUsersInput) => fake.syncUsers(i),
+            refreshCredentials: (i: PartnerCallContext) => fake.refreshCredentials(i),
           },
         }),
       ),
