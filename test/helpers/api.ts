@@ -15,9 +15,18 @@ import { uniqueTaskQueue } from './temporal.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 
+export interface Answered {
+  method: string;
+  path: string;
+  status: number;
+  body: unknown;
+}
+
 export interface ApiStack {
   url: string;
   taskQueue: string;
+  /** Every call made through `call`, for the contract test. */
+  answered: Answered[];
   /** fetch against the API with a bearer key and a JSON body. */
   call(
     method: string,
@@ -67,9 +76,11 @@ export async function startApiStack(
     log: () => {},
   }).listen(port, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
+  const answered: Answered[] = [];
   return {
     url,
     taskQueue,
+    answered,
     async call(method, path, key, body) {
       const res = await fetch(`${url}${path}`, {
         method,
@@ -87,6 +98,7 @@ export async function startApiStack(
       } catch {
         // not JSON
       }
+      answered.push({ method, path: new URL(path, url).pathname, status: res.status, body: parsed });
       return { status: res.status, body: parsed, headers: res.headers };
     },
     async stop() {

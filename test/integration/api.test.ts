@@ -408,6 +408,22 @@ describe('HTTP API: errors and tenancy', () => {
     },
   );
 
+  it('sends the browser back to the redirectUri given at authorize', async () => {
+    const key = await workspace();
+    const authorize = await api.call(
+      'GET',
+      `/v1/connections/pinterest/authorize?redirectUri=${encodeURIComponent('https://app.example/connected')}`,
+      key,
+    );
+    const consent = await fetch(authorize.headers.get('location')!, { redirect: 'manual' });
+    const callback = new URL(consent.headers.get('location')!);
+    const done = await api.call('GET', `${callback.pathname}${callback.search}`);
+    expect([done.status, done.headers.get('location')]).toEqual([302, 'https://app.example/connected']);
+    expect((await api.call('GET', '/v1/connections/pinterest', key)).body.status).toBe('connected');
+    const forged = await api.call('GET', `${callback.pathname}?code=x&state=${'a'.repeat(40)}.${'b'.repeat(43)}`);
+    expect([forged.status, forged.body.error.code]).toEqual([400, 'invalid_state']);
+  });
+
   it('documents every route in openapi.json, and each one answers as declared without a key', async () => {
     const doc = (await api.call('GET', '/openapi.json')).body;
     expect(doc).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
@@ -419,6 +435,27 @@ describe('HTTP API: errors and tenancy', () => {
         expect(Object.keys(r.responses).map(Number), `${r.method} ${r.path}`).toContain(res.status);
       } else {
         expect([res.status, res.body.error.code], `${r.method} ${r.path}`).toEqual([401, 'unauthorized']);
+      }
+    }
+  });
+});
+
+// Last: every answer this file received was one its route declares, with a body of the declared shape.
+describe('HTTP API: contract', () => {
+  it('answered every documented route, each time with a declared status and body', () => {
+    for (const r of ROUTES) {
+      const pattern = new RegExp(`^${r.path.replace(/\{\w+\}/g, '[^/]+')}$`);
+      const calls = api.answered.filter((a) => a.method === r.method.toUpperCase() && pattern.test(a.path));
+      expect(calls.length, `${r.method} ${r.path} was never called`).toBeGreaterThan(0);
+      for (const c of calls) {
+        const declared = r.responses[c.status];
+        expect(declared, `${r.method} ${c.path} answered ${c.status}, not declared`).toBeDefined();
+        if (declared?.schema) {
+          const parsed = declared.schema.safeParse(c.body);
+          expect(parsed.success, `${r.method} ${c.path} ${c.status}: ${JSON.stringify(parsed.error?.issues)}`).toBe(
+            true,
+          );
+        }
       }
     }
   });
