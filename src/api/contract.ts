@@ -24,6 +24,7 @@ const unauthorized = { 401: err('Missing or unknown key (`unauthorized`).') };
 const badRequest = { 400: err('Malformed request (`invalid_request`), naming each bad field.') };
 const unavailable = { 503: err('Temporal is unreachable (`unavailable`), answered within 5 s.') };
 const noConnection = { 404: err('The workspace has no such connection (`not_connected`).') };
+const partnerDown = { 502: err('The partner did not answer as expected (`partner_unavailable`); try again.') };
 const noStep = { 404: err('The step was never launched in this workspace (`step_not_found`).') };
 
 const step = '/v1/canvases/{canvasId}/steps/{stepId}';
@@ -71,6 +72,7 @@ export const ROUTES: RouteDoc[] = [
       200: { description: 'Connected.', schema: s.ConnectionBody },
       302: { description: 'Connected; back to the redirectUri given at authorize.', redirect: true },
       400: err('Bad, used or expired state (`invalid_state`), or a code the partner refused (`invalid_code`).'),
+      ...partnerDown,
       ...unavailable,
     },
   },
@@ -85,6 +87,7 @@ export const ROUTES: RouteDoc[] = [
       ...badRequest,
       ...unauthorized,
       422: err('The partner refused the token (`token_invalid`).'),
+      ...partnerDown,
       ...unavailable,
     },
   },

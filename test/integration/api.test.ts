@@ -23,6 +23,16 @@ afterAll(async () => {
   await env?.teardown();
 });
 
+/** A launch body adding users matched on email to the audience `name`, created if missing. */
+const launchBody = (partner: PartnerId, adAccountId: string, name: string, over: Record<string, unknown> = {}) => ({
+  partner,
+  adAccountId,
+  audience: { name, create: true },
+  action: 'add',
+  fields: ['email'],
+  ...over,
+});
+
 const stepPath = (canvas = 'canvas-1', step = 'step-1') => `/v1/canvases/${canvas}/steps/${step}`;
 
 async function workspace(name = 'acme'): Promise<string> {
@@ -81,25 +91,13 @@ describe('HTTP API: the README walk-through', () => {
       const select = await api.call('PUT', '/v1/connections/linkedin/ad-accounts', key, { adAccountIds: ['501'] });
       expect(select.body.adAccounts).toContainEqual({ id: '501', name: expect.any(String), selected: true });
 
-      const launch = await api.call('PUT', stepPath(), key, {
-        partner: 'linkedin',
-        adAccountId: '501',
-        audience: { name: 'walkthrough', create: true },
-        action: 'add',
-        fields: ['email'],
-      });
+      const launch = await api.call('PUT', stepPath(), key, launchBody('linkedin', '501', 'walkthrough'));
       expect(launch.status).toBe(201);
       expect(Step.safeParse(launch.body).success).toBe(true);
       const audienceId = launch.body.audience.id as string;
       expect(audienceId).toBeTruthy();
       // Relaunch with the same config: 200, the same audience, never a second one.
-      const again = await api.call('PUT', stepPath(), key, {
-        partner: 'linkedin',
-        adAccountId: '501',
-        audience: { name: 'walkthrough', create: true },
-        action: 'add',
-        fields: ['email'],
-      });
+      const again = await api.call('PUT', stepPath(), key, launchBody('linkedin', '501', 'walkthrough'));
       expect([again.status, again.body.audience.id]).toEqual([200, audienceId]);
 
       const users = Array.from({ length: 1_000 }, (_, i) => ({ id: `u${i}`, email: `User${i}@Example.com` }));
@@ -149,13 +147,7 @@ describe('HTTP API: the partner side changing under a running step', () => {
       const key = await workspace();
       const token = await connected(key, 'tiktok', '7001');
       const path = stepPath('c', 'revoke');
-      const launch = await api.call('PUT', path, key, {
-        partner: 'tiktok',
-        adAccountId: '7001',
-        audience: { name: 'revoked', create: true },
-        action: 'add',
-        fields: ['email'],
-      });
+      const launch = await api.call('PUT', path, key, launchBody('tiktok', '7001', 'revoked'));
       expect(launch.status).toBe(201);
       await fetch(`${sandbox.url}/_sandbox/tiktok/tokens/revoke`, {
         method: 'POST',
@@ -187,13 +179,7 @@ describe('HTTP API: the partner side changing under a running step', () => {
       const key = await workspace();
       await connected(key, 'facebook', '601');
       const path = stepPath('c', 'deleted');
-      const launch = await api.call('PUT', path, key, {
-        partner: 'facebook',
-        adAccountId: '601',
-        audience: { name: 'doomed', create: true },
-        action: 'add',
-        fields: ['email'],
-      });
+      const launch = await api.call('PUT', path, key, launchBody('facebook', '601', 'doomed'));
       await fetch(`${sandbox.url}/_sandbox/facebook/audiences/${launch.body.audience.id}`, { method: 'DELETE' });
       const users = Array.from({ length: 20 }, (_, i) => ({ id: `u${i}`, email: `d${i}@example.com` }));
       await api.call('POST', `${path}/users`, key, { users });
@@ -215,13 +201,7 @@ describe('HTTP API: 25,000 users to each partner', () => {
     const key = await workspace();
     await connected(key, partner, account);
     const path = stepPath('c', `bulk-${partner}`);
-    const launch = await api.call('PUT', path, key, {
-      partner,
-      adAccountId: account,
-      audience: { name: `bulk-${partner}`, create: true },
-      action: 'add',
-      fields: ['email'],
-    });
+    const launch = await api.call('PUT', path, key, launchBody(partner, account, `bulk-${partner}`));
     expect(launch.status).toBe(201);
     const users = Array.from({ length: 25_000 }, (_, i) => ({ id: `u${i}`, email: `Bulk.${i}@Example.com` }));
     for (let i = 0; i < users.length; i += 10_000) {
@@ -255,13 +235,7 @@ describe('HTTP API: launch refusals', () => {
     ]);
 
     await connected(key, 'facebook', '601');
-    const notSelected = await api.call('PUT', stepPath('c', 'fb'), key, {
-      partner: 'facebook',
-      adAccountId: '602',
-      audience: { name: 'x', create: true },
-      action: 'add',
-      fields: ['email'],
-    });
+    const notSelected = await api.call('PUT', stepPath('c', 'fb'), key, launchBody('facebook', '602', 'x'));
     expect(notSelected.body.error.details.map((d: { code: string }) => d.code)).toEqual(['ad_account_not_selected']);
     await api.call('PUT', '/v1/connections/facebook/ad-accounts', key, { adAccountIds: ['601', '602'] });
     const terms = await api.call('PUT', stepPath('c', 'fb'), key, {
@@ -314,13 +288,7 @@ describe('HTTP API: errors and tenancy', () => {
   it('answers each 4xx of API.md in the error envelope', { timeout: 60_000 }, async () => {
     const key = await workspace();
     await connected(key, 'linkedin', '501');
-    const launch = await api.call('PUT', stepPath(), key, {
-      partner: 'linkedin',
-      adAccountId: '501',
-      audience: { name: 'errors', create: true },
-      action: 'add',
-      fields: ['email'],
-    });
+    const launch = await api.call('PUT', stepPath(), key, launchBody('linkedin', '501', 'errors'));
     expect(launch.status).toBe(201);
     const users = `${stepPath()}/users`;
 
@@ -378,14 +346,12 @@ describe('HTTP API: errors and tenancy', () => {
       const key = await workspace();
       await connected(key, 'linkedin', '501');
       const path = stepPath('c', 'disconnect');
-      await api.call('PUT', path, key, {
-        partner: 'linkedin',
-        adAccountId: '501',
-        audience: { name: 'disconnect', create: true },
-        action: 'add',
-        fields: ['email'],
-        consent: { requireAdTracking: true },
-      });
+      await api.call(
+        'PUT',
+        path,
+        key,
+        launchBody('linkedin', '501', 'disconnect', { consent: { requireAdTracking: true } }),
+      );
       const fresh = await startApiStack(env, sandbox);
       try {
         // Another API replica (empty key cache, other workers) reads the same workspace.
