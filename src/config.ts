@@ -28,11 +28,24 @@ const EnvSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1, 'must not be empty').default('audience-sync'),
   /** Creates workspaces. Unset in sandbox mode: generated once into DATA_DIR/admin-key and printed. */
   AUDIENCE_SYNC_ADMIN_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
+  /**
+   * `sandbox` (what `npm start` runs): loopback, sandbox partners, keys generated into DATA_DIR.
+   * `production`: the admin and codec keys must be given.
+   */
+  AUDIENCE_SYNC_MODE: z.enum(['sandbox', 'production'], { error: 'must be sandbox or production' }).default('sandbox'),
+  /** Bearer key for the Web UI codec endpoints (/codec/*) outside sandbox mode. */
+  AUDIENCE_SYNC_OPERATOR_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
+  /** The Temporal Web UI's origin, allowed to call /codec/* from the browser (CORS). */
+  TEMPORAL_UI_ORIGIN: z.url({ error: 'must be a URL like http://localhost:8233' }).optional(),
   /** The API's address as browsers reach it (OAuth callbacks); default http://HOST:API_PORT. */
   API_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
 });
 
 export interface Config {
+  mode: 'sandbox' | 'production';
+  operatorKey?: string;
+  /** Allowed to call the codec endpoints from a browser. */
+  uiOrigin: string;
   apiPort: number;
   /** undefined: sandbox mode generates (or reuses) one in dataDir. */
   adminKey?: string;
@@ -64,7 +77,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  if (e.AUDIENCE_SYNC_MODE === 'production' && !e.AUDIENCE_SYNC_ADMIN_KEY) {
+    throw new ConfigError('invalid configuration: AUDIENCE_SYNC_ADMIN_KEY is required in production mode');
+  }
   return {
+    mode: e.AUDIENCE_SYNC_MODE,
+    operatorKey: e.AUDIENCE_SYNC_OPERATOR_KEY,
+    uiOrigin: (e.TEMPORAL_UI_ORIGIN ?? `http://${e.HOST}:${e.TEMPORAL_UI_PORT}`).replace(/\/$/, ''),
     apiPort: e.API_PORT,
     adminKey: e.AUDIENCE_SYNC_ADMIN_KEY,
     publicUrl: e.API_PUBLIC_URL ?? `http://${e.HOST}:${e.API_PORT}`,

@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import { createClient, lazyConnection, waitForTemporal } from './temporal/client.js';
 import { startDevServer, type DevServer } from './temporal/devserver.js';
 import { canConnect } from './temporal/process.js';
+import { AesGcmCodec, dataConverter, loadCodecKeys } from './temporal/codec.js';
 import { applyPartnerRateLimits, partnerQueueLimits } from './temporal/rate-limits.js';
 import { createWorkers, installRuntime } from './temporal/worker.js';
 import { startSandbox } from './sandbox/server.js';
@@ -86,6 +87,17 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
     const sandbox = await startSandbox(config.host, config.sandboxPort, { linkedinSegmentReadyMs: 5_000 });
     stack.push(() => sandbox.close());
 
+    // Every payload and failure the service writes to Temporal is encrypted (codec.ts).
+    const codec = new AesGcmCodec(
+      await loadCodecKeys(
+        process.env,
+        config.mode === 'sandbox' ? join(config.dataDir, 'codec-keys.json') : undefined,
+      ).catch((err: unknown) => {
+        throw new StartupError(`payload encryption keys: ${err instanceof Error ? err.message : String(err)}`);
+      }),
+    );
+    const converter = dataConverter(codec);
+
     const clientConnection = await Connection.connect({ address: config.temporal.address });
     stack.push(() => clientConnection.close());
     const partners = createPartners({ sandboxUrl: sandbox.url, env: process.env });
@@ -108,8 +120,9 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       partners: Object.keys(partners) as PartnerId[],
+      dataConverter: converter,
       activities: createActivities({
-        client: createClient(clientConnection, config.temporal.namespace),
+        client: createClient(clientConnection, config.temporal.namespace, converter),
         partners,
         workflowTaskQueue: config.temporal.taskQueue,
       }),
@@ -133,6 +146,8 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
       adminKey: config.adminKey ?? (await sandboxAdminKey(config.dataDir, log)),
       publicUrl: config.publicUrl,
       log,
+      dataConverter: converter,
+      codec: { codec, sandbox: config.mode === 'sandbox', operatorKey: config.operatorKey, uiOrigin: config.uiOrigin },
     }).listen(config.apiPort, config.host);
     await Promise.race([
       once(server, 'listening'),

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import express, { type Express } from 'express';
-import { Client, type Connection } from '@temporalio/client';
+import { Client, type Connection, type DataConverter } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import type { PartnerAdapter } from '../../activities/partners/types.js';
 import type { PartnerId } from '../../workflows/types.js';
 import { createAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import { openApiDocument } from './contract.js';
 import { errorHandler, notFound } from './errors.js';
+import { codecRoutes } from './routes/codec.js';
 import { connectionRoutes } from './routes/connections.js';
 import { healthRoutes } from './routes/health.js';
 import { partnerRoutes } from './routes/partners.js';
@@ -24,10 +26,17 @@ export interface AppDeps {
   /** This API's address as partners' OAuth pages send browsers back to it. */
   publicUrl: string;
   log: (line: string) => void;
+  /** Encrypts payloads (the same as the workers'); absent: plain payloads, no /codec routes. */
+  dataConverter?: DataConverter;
+  codec?: { codec: PayloadCodec; sandbox: boolean; operatorKey?: string; uiOrigin: string };
 }
 
 export function createApp(deps: AppDeps): Express {
-  const client = new Client({ connection: deps.temporal, namespace: deps.namespace });
+  const client = new Client({
+    connection: deps.temporal,
+    namespace: deps.namespace,
+    dataConverter: deps.dataConverter,
+  });
   const ctx: ApiContext = {
     client,
     taskQueue: deps.taskQueue,
@@ -48,6 +57,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(workspaceRoutes(ctx));
   app.use(connectionRoutes(ctx));
   app.use(stepRoutes(ctx));
+  if (deps.codec) app.use(codecRoutes(deps.codec));
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;

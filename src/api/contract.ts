@@ -3,9 +3,10 @@
  * checked against and `GET /openapi.json` is generated from.
  */
 import { z } from 'zod';
+import { CodecBody } from './routes/codec.js';
 import * as s from './schemas.js';
 
-export type Auth = 'admin' | 'workspace' | 'none';
+export type Auth = 'admin' | 'workspace' | 'operator' | 'none';
 
 export interface RouteDoc {
   method: 'get' | 'post' | 'put' | 'delete';
@@ -191,6 +192,18 @@ export const ROUTES: RouteDoc[] = [
     auth: 'workspace',
     responses: { 202: { description: 'Stopping.' }, ...badRequest, ...unauthorized, ...noStep, ...unavailable },
   },
+  ...(['decode', 'encode'] as const).map((op): RouteDoc => ({
+    method: 'post',
+    path: `/codec/${op}`,
+    summary: `The Temporal Web UI codec endpoint: ${op}s payloads (operator key; loopback needs none in sandbox mode).`,
+    auth: 'operator',
+    body: CodecBody,
+    responses: {
+      200: { description: `The payloads, ${op}d.`, schema: CodecBody },
+      ...badRequest,
+      401: err('Not the operator key (`unauthorized`).'),
+    },
+  })),
   {
     method: 'get',
     path: '/healthz',

@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type DataConverter } from '@temporalio/client';
 
 /**
  * A lazy connection for probing: creating it never fails, so the API can start (and answer 503)
@@ -9,8 +9,8 @@ export function lazyConnection(address: string): Connection {
   return Connection.lazy({ address, interceptors: [] });
 }
 
-export function createClient(connection: Connection, namespace: string): Client {
-  return new Client({ connection, namespace });
+export function createClient(connection: Connection, namespace: string, dataConverter?: DataConverter): Client {
+  return new Client({ connection, namespace, dataConverter });
 }
 
 /**

@@ -26,6 +26,8 @@ export interface CreateWorkersOptions {
   taskQueue: string;
   partners: PartnerId[];
   activities: WorkerOptions['activities'];
+  /** Encrypts payloads and failures (see codec.ts). */
+  dataConverter?: WorkerOptions['dataConverter'];
 }
 
 /**
@@ -41,6 +43,7 @@ export async function createWorkers(
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     workflowsPath: WORKFLOWS_PATH,
+    dataConverter: opts.dataConverter,
   });
   const partners = await Promise.all(
     opts.partners.map((partner) =>
@@ -49,6 +52,7 @@ export async function createWorkers(
         namespace: opts.namespace,
         taskQueue: partnerTaskQueue(opts.taskQueue, partner),
         activities: opts.activities,
+        dataConverter: opts.dataConverter,
       }),
     ),
   );

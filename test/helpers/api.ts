@@ -8,12 +8,21 @@ import { createPartners } from '../../activities/partners/registry.js';
 import { createApp } from '../../src/api/app.js';
 import type { RunningSandbox } from '../../src/sandbox/server.js';
 import { lazyConnection } from '../../src/temporal/client.js';
+import { AesGcmCodec, dataConverter } from '../../src/temporal/codec.js';
 import { partnerTaskQueue } from '../../workflows/ids.js';
 import { PARTNERS } from '../../workflows/types.js';
 import { freePort } from './ports.js';
 import { uniqueTaskQueue } from './temporal.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
+export const OPERATOR_KEY = 'test-operator-key-0123456789abcdef';
+export const UI_ORIGIN = 'http://127.0.0.1:8233';
+/** Two keys, as after a rotation: `new` encrypts, `old` still decrypts. */
+export const TEST_CODEC_KEYS = {
+  current: 'new',
+  keys: { new: Buffer.alloc(32, 7), old: Buffer.alloc(32, 3) },
+};
+export const TEST_CODEC = new AesGcmCodec(TEST_CODEC_KEYS);
 
 export interface Answered {
   method: string;
@@ -45,8 +54,10 @@ export async function startApiStack(
 ): Promise<ApiStack> {
   const taskQueue = uniqueTaskQueue('api');
   const partners = createPartners({ sandboxUrl: sandbox.url, env: overrides });
+  // Encrypted everywhere, as the service runs.
+  const converter = dataConverter(TEST_CODEC);
   const activities = createActivities({
-    client: new Client({ connection: env.connection }),
+    client: new Client({ connection: env.connection, dataConverter: converter }),
     partners,
     workflowTaskQueue: taskQueue,
   });
@@ -55,10 +66,16 @@ export async function startApiStack(
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: { codePath: inject('harness').workflowBundlePath },
+      dataConverter: converter,
     }),
     ...(await Promise.all(
       PARTNERS.map((p) =>
-        Worker.create({ connection: env.nativeConnection, taskQueue: partnerTaskQueue(taskQueue, p), activities }),
+        Worker.create({
+          connection: env.nativeConnection,
+          taskQueue: partnerTaskQueue(taskQueue, p),
+          activities,
+          dataConverter: converter,
+        }),
       ),
     )),
   ];
@@ -74,6 +91,8 @@ export async function startApiStack(
     adminKey: ADMIN_KEY,
     publicUrl: url,
     log: () => {},
+    dataConverter: converter,
+    codec: { codec: TEST_CODEC, sandbox: false, operatorKey: OPERATOR_KEY, uiOrigin: UI_ORIGIN },
   }).listen(port, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const answered: Answered[] = [];

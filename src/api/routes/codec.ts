@@ -1,0 +1,75 @@
+/**
+ * The Temporal Web UI's codec-server protocol: the UI posts the payloads it shows and gets them
+ * back decoded (or encoded). Sandbox mode answers loopback callers without a key (the local UI
+ * sends none); otherwise the operator key is required. Only the configured UI origin may call
+ * from a browser.
+ */
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { ApiError } from '../errors.js';
+import { bearer, sameSecret } from '../keys.js';
+import { parse } from '../validate.js';
+
+export interface CodecRouteOptions {
+  codec: PayloadCodec;
+  sandbox: boolean;
+  operatorKey?: string;
+  uiOrigin: string;
+}
+
+const Base64 = z.base64();
+export const CodecBody = z
+  .object({
+    payloads: z
+      .array(z.object({ metadata: z.record(z.string(), Base64).optional(), data: Base64.optional() }))
+      .max(10_000),
+  })
+  .meta({ id: 'CodecPayloads' });
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+export function codecRoutes(o: CodecRouteOptions): Router {
+  const r = Router();
+  const cors: RequestHandler = (req, res, next) => {
+    if (req.header('origin') === o.uiOrigin) {
+      res.setHeader('access-control-allow-origin', o.uiOrigin);
+      res.setHeader('access-control-allow-methods', 'POST, OPTIONS');
+      res.setHeader('access-control-allow-headers', 'content-type, x-namespace, authorization');
+      res.setHeader('access-control-allow-credentials', 'true');
+    }
+    res.setHeader('vary', 'origin');
+    if (req.method === 'OPTIONS') return void res.status(204).end();
+    next();
+  };
+  const auth: RequestHandler = (req, _res, next) => {
+    if (o.sandbox && LOOPBACK.has(req.socket.remoteAddress ?? '')) return next();
+    const key = bearer(req.header('authorization'));
+    if (!o.operatorKey || !key || !sameSecret(key, o.operatorKey)) {
+      throw new ApiError(401, 'unauthorized', 'The codec endpoints need the operator key.');
+    }
+    next();
+  };
+  for (const op of ['decode', 'encode'] as const) {
+    r.options(`/codec/${op}`, cors);
+    r.post(`/codec/${op}`, cors, auth, async (req, res) => {
+      const { payloads } = parse(CodecBody, req.body);
+      const input: Payload[] = payloads.map((p) => ({
+        metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+        data: Buffer.from(p.data ?? '', 'base64'),
+      }));
+      const output = await (op === 'decode' ? o.codec.decode(input) : o.codec.encode(input)).catch(() => {
+        throw new ApiError(400, 'invalid_payload', 'A payload could not be decoded (unknown key or damaged data).');
+      });
+      res.json({
+        payloads: output.map((p) => ({
+          metadata: Object.fromEntries(
+            Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+          ),
+          data: Buffer.from(p.data ?? []).toString('base64'),
+        })),
+      });
+    });
+  }
+  return r;
+}
