@@ -116,6 +116,14 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
     async refreshCredentials(input) {
       const partner = adapter(input.partner);
       const c = await deps.client.workflow.getHandle(input.connectionId).query(credentialsQuery);
+      if (c.generation !== input.generation) {
+        // A new token came meanwhile: renewing it here could spend its refresh token for nothing.
+        throw ApplicationFailure.create({
+          type: Fail.Rejected,
+          message: `The ${input.partner} token to renew has been replaced.`,
+          nonRetryable: true,
+        });
+      }
       if (!c.refreshToken) {
         throw ApplicationFailure.create({
           type: Fail.InvalidToken,

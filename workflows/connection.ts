@@ -1,14 +1,19 @@
 /**
- * One partner account connected to one workspace: its token, its status and the steps that use
- * it. When the partner rejects the token every registered step hears `invalid_token` and
- * pauses; a new token (reconnect) bumps the generation and resumes them all.
+ * One partner account connected to one workspace: its token, its ad accounts, its status and the
+ * steps that use it. When the partner rejects the token every registered step hears
+ * `invalid_token` and pauses; a new token (reconnect) bumps the generation and resumes them all.
+ * A token with a refresh token and an expiry is renewed ahead of the expiry; a renewal that
+ * fails is treated as a rejected token.
  */
 import {
   allHandlersFinished,
   ApplicationFailure,
+  CancellationScope,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  isCancellation,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -28,14 +33,14 @@ import {
   type Credentials,
 } from './messages.js';
 import type { PartnerActivities } from '../activities/types.js';
-import { lastErrorAt } from './failure-info.js';
+import { describeFailure, lastErrorAt } from './failure-info.js';
 import { NON_RETRYABLE } from './failures.js';
 import { partnerTaskQueue } from './ids.js';
 import type { ConnectionStatus, LastError, PartnerId } from './types.js';
 
 export interface ConnectionData {
   status: ConnectionStatus;
-  /** Starts at 1 and is bumped by every new token or disconnect. */
+  /** Starts at 1 and is bumped by every new token (set or renewed) or disconnect. */
   generation: number;
   credentials: Credentials | null;
   /** Workflow ids of the steps using this connection. */
@@ -47,6 +52,7 @@ export interface ConnectionData {
   adAccounts?: AdAccount[];
   /** Ids of `adAccounts` steps may use. */
   selected?: string[];
+  /** ISO-8601: when the account was last connected (a token set by the user; renewals keep it). */
   connectedAt?: string;
   /** When to renew the token (ms since epoch): set for a token with an expiry and a refresh token. */
   refreshAt?: number;
@@ -68,7 +74,7 @@ export function refreshTime(c: Credentials | null, now: number): number | undefi
   if (!c?.refreshToken || !c.expiresAt) return undefined;
   const expires = Date.parse(c.expiresAt);
   if (Number.isNaN(expires)) return undefined;
-  return Math.max(now, Math.min(now + 0.8 * (expires - now), expires - REFRESH_MARGIN_MS));
+  return Math.ceil(Math.max(now, Math.min(now + 0.8 * (expires - now), expires - REFRESH_MARGIN_MS)));
 }
 
 export async function connectionWorkflow(input: ConnectionInput): Promise<void> {
@@ -78,6 +84,7 @@ export async function connectionWorkflow(input: ConnectionInput): Promise<void> 
     credentials: input.credentials ?? null,
     steps: [],
     toNotify: [],
+    ...(input.credentials ? { connectedAt: new Date().toISOString() } : {}),
     refreshAt: refreshTime(input.credentials ?? null, Date.now()),
   };
   const notify = (ids: string[]) => {
@@ -89,17 +96,24 @@ export async function connectionWorkflow(input: ConnectionInput): Promise<void> 
     if (lastError) s.lastError = lastError;
     notify(s.steps);
   };
+  /** The current token does not work: every step pauses until a new one is set. */
+  const rejectToken = (message: string) => changeTo('invalid_token', lastErrorAt('token_invalid', message));
+  /** The renewal call in flight, if any: a new token or a disconnect makes it pointless. */
+  let renewal: CancellationScope | undefined;
 
   setHandler(registerStepSignal, ({ stepWorkflowId }) => {
     if (!s.steps.includes(stepWorkflowId)) s.steps.push(stepWorkflowId);
     notify([stepWorkflowId]);
   });
   setHandler(tokenInvalidSignal, ({ generation, message }) => {
-    // A rejection of an older token says nothing about the current one.
-    if (generation !== s.generation || s.status !== 'connected') return;
-    changeTo('invalid_token', lastErrorAt('token_invalid', message));
+    if (s.status !== 'connected') return;
+    if (generation === s.generation) return rejectToken(message);
+    // A rejection of an older token says nothing about the current one. But renewals tell no
+    // step, so the batch that sent it may not know the current token exists: tell them all.
+    if (generation < s.generation && patched('connection-renotify-stale-rejection')) notify(s.steps);
   });
   setHandler(setCredentialsSignal, ({ adAccounts, ...credentials }) => {
+    renewal?.cancel(); // this token supersedes whatever the renewal would bring
     s.credentials = credentials;
     s.generation++;
     s.refreshAt = refreshTime(credentials, Date.now());
@@ -131,6 +145,7 @@ export async function connectionWorkflow(input: ConnectionInput): Promise<void> 
     },
   );
   setHandler(disconnectSignal, () => {
+    renewal?.cancel();
     s.credentials = null;
     s.refreshAt = undefined;
     s.generation++;
@@ -150,9 +165,50 @@ export async function connectionWorkflow(input: ConnectionInput): Promise<void> 
     refreshToken: s.credentials?.refreshToken ?? null,
   }));
 
-  /** Renews the token ahead of its expiry; a partner refusing it makes the connection invalid, pausing its steps. */
-  async function refresh(): Promise<void> {
-    const generation = s.generation;
+  const mustContinueAsNew = () =>
+    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= MAX_EVENTS_PER_RUN;
+
+  /** Tells the steps every change of status, one batch of signals at a time. */
+  async function fanOut(): Promise<void> {
+    while (!mustContinueAsNew()) {
+      await condition(() => s.toNotify.length > 0 || mustContinueAsNew());
+      const batch = s.toNotify;
+      s.toNotify = [];
+      const current = state();
+      const gone = new Set<string>();
+      await Promise.all(
+        batch.map(
+          (id) =>
+            getExternalWorkflowHandle(id)
+              .signal(connectionChangedSignal, current)
+              .catch(() => gone.add(id)), // the step has ended: stop telling it
+        ),
+      );
+      if (gone.size > 0) s.steps = s.steps.filter((id) => !gone.has(id));
+    }
+  }
+
+  /**
+   * Renews the token when due, beside the fan-out (a renewal retrying for minutes must not hold
+   * up a disconnect or a registration). Sleeps only while a renewal is scheduled: a connection
+   * without one adds no events. Returns with the run, never in the middle of a renewal (the
+   * partner may already have replaced the refresh token the next run would use).
+   */
+  async function renewTokens(): Promise<void> {
+    const due = () => s.status === 'connected' && s.refreshAt !== undefined;
+    while (!mustContinueAsNew()) {
+      await condition(() => due() || mustContinueAsNew());
+      if (mustContinueAsNew()) return;
+      const generation = s.generation;
+      const wait = s.refreshAt! - Date.now();
+      // A new token, a disconnect or a rejection ends the wait: the schedule is worked out again.
+      const changed = () => s.generation !== generation || !due() || mustContinueAsNew();
+      if (wait > 0 && (await condition(changed, wait))) continue;
+      await renew(generation);
+    }
+  }
+
+  async function renew(generation: number): Promise<void> {
     const { refreshCredentials } = proxyActivities<PartnerActivities>({
       taskQueue: partnerTaskQueue(workflowInfo().taskQueue, input.partner),
       startToCloseTimeout: '30 seconds',
@@ -163,55 +219,35 @@ export async function connectionWorkflow(input: ConnectionInput): Promise<void> 
         nonRetryableErrorTypes: NON_RETRYABLE,
       },
     });
+    renewal = new CancellationScope();
     try {
-      const fresh = await refreshCredentials({
-        workspaceId: input.workspaceId,
-        partner: input.partner,
-        connectionId: workflowInfo().workflowId,
-        generation,
-      });
+      const fresh = await renewal.run(() =>
+        refreshCredentials({
+          workspaceId: input.workspaceId,
+          partner: input.partner,
+          connectionId: workflowInfo().workflowId,
+          generation,
+        }),
+      );
       if (s.generation !== generation) return; // replaced meanwhile: the newer token stands
       s.credentials = fresh;
       s.generation++; // a failure seen with the old token is never blamed on the new one
       s.refreshAt = refreshTime(fresh, Date.now());
-      changeTo('connected');
-    } catch {
-      if (s.generation !== generation || s.status !== 'connected') return;
-      s.refreshAt = undefined;
-      changeTo(
-        'invalid_token',
-        lastErrorAt('token_invalid', `${input.partner} refused to renew the token; reconnect.`),
-      );
+      // The steps hear of it only if it changes their status (a rejection came in meanwhile).
+      if (s.status !== 'connected') changeTo('connected');
+    } catch (err) {
+      if (s.generation !== generation) return; // a new token or a disconnect cancelled it
+      if (isCancellation(err)) throw err; // the workflow itself is being cancelled
+      s.refreshAt = undefined; // until a new token comes
+      // The failure's type only: a partner's message is not shown, in case it echoes a token.
+      const why = describeFailure(err).code;
+      if (s.status === 'connected') rejectToken(`The ${input.partner} token could not be renewed (${why}); reconnect.`);
+    } finally {
+      renewal = undefined;
     }
   }
-  const refreshDue = () => s.status === 'connected' && s.refreshAt !== undefined;
 
-  const mustContinueAsNew = () =>
-    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= MAX_EVENTS_PER_RUN;
-
-  while (!mustContinueAsNew()) {
-    const generation = s.generation;
-    const wake = () => s.toNotify.length > 0 || mustContinueAsNew() || s.generation !== generation;
-    // A timer only while a renewal is pending: an idle connection without one adds no events.
-    if (refreshDue() && !(await condition(wake, Math.max(1, s.refreshAt! - Date.now())))) {
-      if (refreshDue()) await refresh();
-      continue;
-    }
-    await condition(wake);
-    const batch = s.toNotify;
-    s.toNotify = [];
-    const current = state();
-    const gone = new Set<string>();
-    await Promise.all(
-      batch.map(
-        (id) =>
-          getExternalWorkflowHandle(id)
-            .signal(connectionChangedSignal, current)
-            .catch(() => gone.add(id)), // the step has ended: stop telling it
-      ),
-    );
-    if (gone.size > 0) s.steps = s.steps.filter((id) => !gone.has(id));
-  }
+  await Promise.all([fanOut(), renewTokens()]);
   await condition(allHandlersFinished);
   return continueAsNew<typeof connectionWorkflow>({ ...input, credentials: undefined, carried: s });
 }

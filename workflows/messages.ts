@@ -83,7 +83,7 @@ export const disconnectSignal = defineSignal('disconnect');
 export interface ConnectionView extends ConnectionState {
   steps: number;
   adAccounts: (AdAccount & { selected: boolean })[];
-  /** ISO-8601: when the current token was set. */
+  /** ISO-8601: when the account was last connected (a token set by the user; renewals keep it). */
   connectedAt?: string;
   lastError?: LastError;
 }
@@ -92,7 +92,10 @@ export const connectionQuery = defineQuery<ConnectionView>('connection');
 /** Replaces the ad accounts steps may use; ids the connection does not see are refused (`unknown_ad_account`). */
 export const selectAdAccountsUpdate = defineUpdate<ConnectionView, [{ adAccountIds: string[] }]>('selectAdAccounts');
 
-/** For activities only (a query result is never written to history): the token to call the partner with. */
+/**
+ * For activities only (a query result is never written to history): the token to call the partner
+ * with, and the refresh token to renew it with.
+ */
 export const credentialsQuery = defineQuery<
   ConnectionState & { accessToken: string | null; refreshToken: string | null }
 >('credentials');
