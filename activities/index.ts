@@ -12,6 +12,7 @@ import { credentialsQuery } from '../workflows/messages.js';
 import type { PartnerId } from '../workflows/types.js';
 import type { LaunchProblem, PartnerAdapter } from './partners/types.js';
 import { ruleProblems } from './partners/launch-rules.js';
+import { outcomeOf, type Metrics } from '../src/observability/metrics.js';
 import { temporalRateGate, withRateGate } from './rate-gate.js';
 import type { PartnerActivities, PartnerCallContext } from './types.js';
 
@@ -20,6 +21,7 @@ export interface ActivityDeps {
   partners: Partial<Record<PartnerId, PartnerAdapter>>;
   /** Where the rate-limiter workflows run (the workflows' task queue). */
   workflowTaskQueue: string;
+  metrics?: Metrics;
 }
 
 export function createActivities(deps: ActivityDeps): PartnerActivities {
@@ -56,9 +58,14 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
       });
     }
     const token = c.accessToken;
+    const counted = (type?: string) =>
+      deps.metrics?.partnerRequests.inc({ partner: ctx.partner, outcome: outcomeOf(type) });
     try {
-      return await withRateGate(gate, () => fn(token));
+      const result = await withRateGate(gate, () => fn(token));
+      counted();
+      return result;
     } catch (err) {
+      counted(err instanceof ApplicationFailure ? (err.type ?? undefined) : 'Transient');
       if (err instanceof ApplicationFailure && err.type === Fail.InvalidToken) {
         throw ApplicationFailure.create({
           type: Fail.InvalidToken,
@@ -70,6 +77,13 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
       throw err;
     }
   }
+
+  /** A batch the partner answered: its users by outcome, for /metrics. */
+  const usersCounted = <T extends { synced: number; invalid: number }>(partner: PartnerId, r: T): T => {
+    deps.metrics?.partnerUsers.inc({ partner, outcome: 'synced' }, r.synced);
+    deps.metrics?.partnerUsers.inc({ partner, outcome: 'invalid_identifier' }, r.invalid);
+    return r;
+  };
 
   return {
     async ensureAudience(input) {
@@ -142,7 +156,7 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
         const result = await withToken(input, (token) =>
           partner.sendUsers(token, { ...input, audienceId }, input.rows),
         );
-        return { synced: result.synced, invalid: result.invalid };
+        return usersCounted(input.partner, { synced: result.synced, invalid: result.invalid });
       }
       if (!partner.createAudienceWithUsers || audienceName === null) {
         throw ApplicationFailure.create({
@@ -157,10 +171,18 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
         const existing = await partner.findAudience(token, input.adAccountId, { name: audienceName, create: true });
         if (existing) {
           const result = await partner.sendUsers(token, { ...input, audienceId: existing.id }, input.rows);
-          return { synced: result.synced, invalid: result.invalid, audienceId: existing.id };
+          return usersCounted(input.partner, {
+            synced: result.synced,
+            invalid: result.invalid,
+            audienceId: existing.id,
+          });
         }
         const result = await createOrExplain(() => create(token, { ...input, audienceName }, input.rows));
-        return { synced: result.synced, invalid: result.invalid, audienceId: result.audience.id };
+        return usersCounted(input.partner, {
+          synced: result.synced,
+          invalid: result.invalid,
+          audienceId: result.audience.id,
+        });
       });
     },
   };

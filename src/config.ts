@@ -13,6 +13,10 @@ const port = (fallback: number) =>
 const EnvSchema = z.object({
   API_PORT: port(3000),
   SANDBOX_PORT: port(4010),
+  /** Where the worker's SDK serves its Prometheus metrics (loopback; appended to the API's /metrics). */
+  SDK_METRICS_PORT: port(9464),
+  /** A bearer token the metrics scraper sends; without it /metrics answers loopback callers only. */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   TEMPORAL_PORT: port(7233),
   TEMPORAL_UI_PORT: port(8233),
   /** Loopback by default: sandbox mode must not be reachable from other machines. */
@@ -43,6 +47,8 @@ const EnvSchema = z.object({
 
 export interface Config {
   mode: 'sandbox' | 'production';
+  sdkMetricsPort: number;
+  metricsToken?: string;
   operatorKey?: string;
   /** Allowed to call the codec endpoints from a browser. */
   uiOrigin: string;
@@ -82,6 +88,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return {
     mode: e.AUDIENCE_SYNC_MODE,
+    sdkMetricsPort: e.SDK_METRICS_PORT,
+    metricsToken: e.METRICS_TOKEN,
     operatorKey: e.AUDIENCE_SYNC_OPERATOR_KEY,
     uiOrigin: (e.TEMPORAL_UI_ORIGIN ?? `http://${e.HOST}:${e.TEMPORAL_UI_PORT}`).replace(/\/$/, ''),
     apiPort: e.API_PORT,

@@ -11,6 +11,8 @@ import type { Config } from './config.js';
 import { createClient, lazyConnection, waitForTemporal } from './temporal/client.js';
 import { startDevServer, type DevServer } from './temporal/devserver.js';
 import { canConnect } from './temporal/process.js';
+import { createLogger } from './observability/log.js';
+import { createMetrics } from './observability/metrics.js';
 import { AesGcmCodec, dataConverter, loadCodecKeys } from './temporal/codec.js';
 import { applyPartnerRateLimits, partnerQueueLimits } from './temporal/rate-limits.js';
 import { createWorkers, installRuntime } from './temporal/worker.js';
@@ -49,6 +51,7 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
   try {
     await ensurePortFree(config.host, config.apiPort, 'API_PORT');
     await ensurePortFree(config.host, config.sandboxPort, 'SANDBOX_PORT');
+    await ensurePortFree('127.0.0.1', config.sdkMetricsPort, 'SDK_METRICS_PORT');
     let devServer: DevServer | undefined;
     if (config.temporal.embedded) {
       await ensurePortFree(config.host, config.temporal.port, 'TEMPORAL_PORT');
@@ -70,7 +73,9 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
       failures.push(server.process.exited.then((code) => new Error(`the Temporal dev server exited (code ${code})`)));
     }
 
-    installRuntime();
+    installRuntime({ metricsBindAddress: `127.0.0.1:${config.sdkMetricsPort}` });
+    const metrics = createMetrics();
+    const logger = createLogger();
     // The embedded dev server was waited for as it started; an external Temporal is checked here.
     if (
       !config.temporal.embedded &&
@@ -125,6 +130,7 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
         client: createClient(clientConnection, config.temporal.namespace, converter),
         partners,
         workflowTaskQueue: config.temporal.taskQueue,
+        metrics,
       }),
     });
     const runs = workers.map((w) => w.run());
@@ -147,6 +153,12 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
       publicUrl: config.publicUrl,
       log,
       dataConverter: converter,
+      metrics: {
+        metrics,
+        sdkMetricsUrl: `http://127.0.0.1:${config.sdkMetricsPort}/metrics`,
+        token: config.metricsToken,
+      },
+      logger,
       codec: { codec, sandbox: config.mode === 'sandbox', operatorKey: config.operatorKey, uiOrigin: config.uiOrigin },
     }).listen(config.apiPort, config.host);
     await Promise.race([

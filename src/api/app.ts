@@ -8,7 +8,11 @@ import { createAuth } from './auth.js';
 import type { ApiContext } from './context.js';
 import { openApiDocument } from './contract.js';
 import { errorHandler, notFound } from './errors.js';
+import type { Logger } from 'pino';
+import { httpMetrics } from '../observability/metrics.js';
+import { requestLog } from '../observability/log.js';
 import { codecRoutes } from './routes/codec.js';
+import { metricsRoutes, type MetricsRouteOptions } from './routes/metrics.js';
 import { connectionRoutes } from './routes/connections.js';
 import { healthRoutes } from './routes/health.js';
 import { partnerRoutes } from './routes/partners.js';
@@ -29,6 +33,8 @@ export interface AppDeps {
   /** Encrypts payloads (the same as the workers'); absent: plain payloads, no /codec routes. */
   dataConverter?: DataConverter;
   codec?: { codec: PayloadCodec; sandbox: boolean; operatorKey?: string; uiOrigin: string };
+  metrics?: MetricsRouteOptions;
+  logger?: Logger;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -45,14 +51,18 @@ export function createApp(deps: AppDeps): Express {
     // Derived from the admin key: every replica signs alike, with no second secret to manage.
     stateSecret: createHash('sha256').update(`oauth-state:${deps.adminKey}`).digest('hex'),
     publicUrl: deps.publicUrl.replace(/\/$/, ''),
+    metrics: deps.metrics?.metrics,
   };
   const openApi = openApiDocument();
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  if (deps.logger) app.use(requestLog(deps.logger));
+  if (deps.metrics) app.use(httpMetrics(deps.metrics.metrics));
   app.use(express.json({ limit: '16mb', strict: false }));
   app.use(healthRoutes(deps.temporal, deps.namespace));
   app.get('/openapi.json', (_req, res) => void res.json(openApi));
+  if (deps.metrics) app.use(metricsRoutes(deps.metrics));
   app.use(partnerRoutes(ctx));
   app.use(workspaceRoutes(ctx));
   app.use(connectionRoutes(ctx));

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { PartnerAdapter } from '../../activities/partners/types.js';
 import type { PartnerId } from '../../workflows/types.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { Auth } from './auth.js';
 import { ApiError } from './errors.js';
 
@@ -15,6 +16,7 @@ export interface ApiContext {
   stateSecret: string;
   /** Where partners send the browser back: `<publicUrl>/v1/oauth/<partner>/callback`. */
   publicUrl: string;
+  metrics?: Metrics;
 }
 
 /** The adapter of a partner this deployment runs, or 400 naming the path parameter. */

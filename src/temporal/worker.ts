@@ -13,9 +13,16 @@ let runtimeInstalled = false;
  * the API and the dev server in its own order, so it takes the signals back. Its INFO logs
  * (webpack stats, state changes) would bury the service's own lines.
  */
-export function installRuntime(): void {
+export function installRuntime(opts: { metricsBindAddress?: string } = {}): void {
   if (runtimeInstalled) return;
-  Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('WARN') });
+  Runtime.install({
+    shutdownSignals: [],
+    logger: new DefaultLogger('WARN'),
+    // The SDK's own metrics (task latencies, slots, polls): served here, appended to the API's /metrics.
+    ...(opts.metricsBindAddress
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: opts.metricsBindAddress } } } }
+      : {}),
+  });
   runtimeInstalled = true;
 }
 

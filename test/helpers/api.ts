@@ -7,6 +7,8 @@ import { createActivities } from '../../activities/index.js';
 import { createPartners } from '../../activities/partners/registry.js';
 import { createApp } from '../../src/api/app.js';
 import type { RunningSandbox } from '../../src/sandbox/server.js';
+import { createLogger } from '../../src/observability/log.js';
+import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
 import { lazyConnection } from '../../src/temporal/client.js';
 import { AesGcmCodec, dataConverter } from '../../src/temporal/codec.js';
 import { partnerTaskQueue } from '../../workflows/ids.js';
@@ -36,6 +38,9 @@ export interface ApiStack {
   taskQueue: string;
   /** Every call made through `call`, for the contract test. */
   answered: Answered[];
+  metrics: Metrics;
+  /** Every log line the API and activities wrote (JSON). */
+  logLines: string[];
   /** fetch against the API with a bearer key and a JSON body. */
   call(
     method: string,
@@ -56,10 +61,14 @@ export async function startApiStack(
   const partners = createPartners({ sandboxUrl: sandbox.url, env: overrides });
   // Encrypted everywhere, as the service runs.
   const converter = dataConverter(TEST_CODEC);
+  const metrics = createMetrics();
+  const logLines: string[] = [];
+  const logger = createLogger({ write: (line: string) => void logLines.push(line) });
   const activities = createActivities({
     client: new Client({ connection: env.connection, dataConverter: converter }),
     partners,
     workflowTaskQueue: taskQueue,
+    metrics,
   });
   const workers = [
     await Worker.create({
@@ -92,6 +101,8 @@ export async function startApiStack(
     publicUrl: url,
     log: () => {},
     dataConverter: converter,
+    metrics: { metrics },
+    logger,
     codec: { codec: TEST_CODEC, sandbox: false, operatorKey: OPERATOR_KEY, uiOrigin: UI_ORIGIN },
   }).listen(port, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
@@ -100,6 +111,8 @@ export async function startApiStack(
     url,
     taskQueue,
     answered,
+    metrics,
+    logLines,
     async call(method, path, key, body) {
       const res = await fetch(`${url}${path}`, {
         method,

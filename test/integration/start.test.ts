@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,19 +12,28 @@ import { freePort } from '../helpers/ports.js';
 import { runStart, type StartedProcess } from '../helpers/service.js';
 import { connectDevServer, uniqueTaskQueue, withWorker } from '../helpers/temporal.js';
 
+const execFileAsync = promisify(execFile);
+
 describe('npm start', () => {
   let dataDir: string;
-  let ports: { api: number; temporal: number; ui: number; sandbox: number };
+  let ports: { api: number; temporal: number; ui: number; sandbox: number; sdkMetrics: number };
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'audience-sync-start-'));
-    ports = { api: await freePort(), temporal: await freePort(), ui: await freePort(), sandbox: await freePort() };
+    ports = {
+      api: await freePort(),
+      temporal: await freePort(),
+      ui: await freePort(),
+      sandbox: await freePort(),
+      sdkMetrics: await freePort(),
+    };
     env = {
       API_PORT: String(ports.api),
       TEMPORAL_PORT: String(ports.temporal),
       TEMPORAL_UI_PORT: String(ports.ui),
       SANDBOX_PORT: String(ports.sandbox),
+      SDK_METRICS_PORT: String(ports.sdkMetrics),
       DATA_DIR: dataDir,
     };
   });
@@ -58,7 +68,8 @@ describe('npm start', () => {
       expect(first.output()).toContain(`admin key: ${adminKey}`);
       const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
       const walkthrough = /<!-- walkthrough:start -->\s*```sh\n([\s\S]*?)```/.exec(readme)![1]!;
-      const out = execFileSync('bash', ['-euo', 'pipefail', '-c', walkthrough], {
+      // Async: a blocked event loop would keep reusing keep-alive sockets the server has since closed.
+      const { stdout: out } = await execFileAsync('bash', ['-euo', 'pipefail', '-c', walkthrough], {
         env: { ...process.env, API: `http://127.0.0.1:${ports.api}`, AUDIENCE_SYNC_ADMIN_KEY: adminKey },
         encoding: 'utf8',
         timeout: 90_000,
@@ -66,6 +77,10 @@ describe('npm start', () => {
       expect(out).toContain('"status":"connected"');
       expect(out).toContain('"state":"active"');
       expect(out).toMatch(/synced: 2\b/);
+      // Prometheus: the API's own metrics and the worker SDK's, in one scrape.
+      const scrape = await (await fetch(`http://127.0.0.1:${ports.api}/metrics`)).text();
+      expect(scrape).toContain('audience_sync_users_entered_total{partner="linkedin"} 3');
+      expect(scrape).toMatch(/^temporal_\w+/m);
 
       const address = `127.0.0.1:${ports.temporal}`;
       const taskQueue = uniqueTaskQueue();

@@ -136,6 +136,9 @@ export function stepRoutes(ctx: ApiContext): Router {
       ),
     );
     const notSynced = Object.values(plan.notSynced).reduce((a, b) => a + b, 0);
+    const partner = view.config.partner;
+    ctx.metrics?.usersEntered.inc({ partner }, plan.accepted);
+    for (const [reason, n] of Object.entries(plan.notSynced)) ctx.metrics?.usersNotSynced.inc({ partner, reason }, n);
     res.status(202).json({ accepted: plan.accepted, notSynced });
   });
 
