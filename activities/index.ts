@@ -4,7 +4,7 @@
  * call (a query result is never written to history), and a call on a connection that is not
  * `connected` fails as InvalidToken without reaching the partner.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { Fail } from '../workflows/failures.js';
 import { rateLimitKey } from '../workflows/ids.js';
@@ -47,7 +47,8 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
   ): Promise<T> {
     const { capabilities } = adapter(ctx.partner);
     const key = rateLimitKey(ctx.partner, ctx.workspaceId, ctx.adAccountId);
-    const gate = temporalRateGate(deps.client, deps.workflowTaskQueue, key, capabilities.requestsPerSecond);
+    const signal = activitySignal();
+    const gate = temporalRateGate(deps.client, deps.workflowTaskQueue, key, capabilities.requestsPerSecond, signal);
     const c = await deps.client.workflow.getHandle(ctx.connectionId).query(credentialsQuery);
     if (c.status !== 'connected' || !c.accessToken) {
       throw ApplicationFailure.create({
@@ -61,7 +62,7 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
     const counted = (type?: string) =>
       deps.metrics?.partnerRequests.inc({ partner: ctx.partner, outcome: outcomeOf(type) });
     try {
-      const result = await withRateGate(gate, () => fn(token));
+      const result = await withRateGate(gate, () => fn(token), signal);
       counted();
       return result;
     } catch (err) {
@@ -186,6 +187,15 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
       });
     },
   };
+}
+
+/** The running activity's cancellation (a worker shutting down cancels what is in flight). */
+function activitySignal(): AbortSignal | undefined {
+  try {
+    return Context.current().cancellationSignal;
+  } catch {
+    return undefined; // not inside an activity
+  }
 }
 
 /** A launch refused for these reasons: the first names the failure, all are in its details. */

@@ -23,30 +23,50 @@ export const WINDOW_MS = 1_000;
 export const LATE_MS = 40;
 const MAX_LATE_MS = 1_000;
 
-const current = new AsyncLocalStorage<RateGate>();
+const current = new AsyncLocalStorage<{ gate: RateGate; signal?: AbortSignal }>();
 
-/** Runs `fn` with every partner request made inside it passing `gate` first. */
-export function withRateGate<T>(gate: RateGate, fn: () => Promise<T>): Promise<T> {
-  return current.run(gate, fn);
+/**
+ * Runs `fn` with every partner request made inside it passing `gate` first; `signal` (the
+ * activity's cancellation) aborts a wait for a slot and a request in flight, so a cancelled
+ * activity — at worker shutdown, say — ends at once.
+ */
+export function withRateGate<T>(gate: RateGate, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  return current.run({ gate, signal }, fn);
 }
 
 /** Called by the HTTP layer right before each partner request. */
 export async function beforePartnerRequest(): Promise<void> {
-  await current.getStore()?.();
+  const store = current.getStore();
+  store?.signal?.throwIfAborted();
+  await store?.gate();
 }
 
+/** The cancellation signal partner requests made now should honour. */
+export const partnerRequestSignal = (): AbortSignal | undefined => current.getStore()?.signal;
+
 /** A gate whose slots come from the key's rate-limiter workflow (started on first use). */
-export function temporalRateGate(client: Client, workflowTaskQueue: string, key: string, limit: number): RateGate {
-  return slotGate((now, lateMs) =>
-    client.workflow.executeUpdateWithStart(acquireSlotUpdate, {
-      args: [{ now, limit, windowMs: WINDOW_MS, lateMs }],
-      startWorkflowOperation: new WithStartWorkflowOperation<typeof rateLimiterWorkflow>('rateLimiterWorkflow', {
-        workflowId: rateLimiterWorkflowId(workflowTaskQueue, key),
-        taskQueue: workflowTaskQueue,
-        args: [{ key }],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      }),
-    }),
+export function temporalRateGate(
+  client: Client,
+  workflowTaskQueue: string,
+  key: string,
+  limit: number,
+  signal?: AbortSignal,
+): RateGate {
+  const ask = <T>(fn: () => Promise<T>) => (signal ? client.withAbortSignal(signal, fn) : fn());
+  return slotGate(
+    (now, lateMs) =>
+      ask(() =>
+        client.workflow.executeUpdateWithStart(acquireSlotUpdate, {
+          args: [{ now, limit, windowMs: WINDOW_MS, lateMs }],
+          startWorkflowOperation: new WithStartWorkflowOperation<typeof rateLimiterWorkflow>('rateLimiterWorkflow', {
+            workflowId: rateLimiterWorkflowId(workflowTaskQueue, key),
+            taskQueue: workflowTaskQueue,
+            args: [{ key }],
+            workflowIdConflictPolicy: 'USE_EXISTING',
+          }),
+        }),
+      ),
+    signal,
   );
 }
 
@@ -54,12 +74,12 @@ export function temporalRateGate(client: Client, workflowTaskQueue: string, key:
  * Waits for a slot from `takeSlot` (the time to send at, given the caller's clock and the
  * lateness it may still send with) and goes only if on time; otherwise asks again.
  */
-export function slotGate(takeSlot: (now: number, lateMs: number) => Promise<number>): RateGate {
+export function slotGate(takeSlot: (now: number, lateMs: number) => Promise<number>, signal?: AbortSignal): RateGate {
   return async () => {
     for (let lateMs = LATE_MS; ; lateMs = Math.min(2 * lateMs, MAX_LATE_MS)) {
       const at = await takeSlot(Date.now(), lateMs);
       const wait = at - Date.now();
-      if (wait > 0) await sleep(wait);
+      if (wait > 0) await sleep(wait, undefined, { signal });
       if (Date.now() - at <= lateMs) return;
       // Too late (a busy event loop or a slow round trip): that slot is spent; sending now could crowd the next.
     }

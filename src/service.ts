@@ -209,14 +209,28 @@ async function ensurePortFree(host: string, port: number, envVar: string): Promi
   }
 }
 
+/**
+ * Drains the partner workers first — their calls in flight may still need a rate slot from a
+ * workflow — then the workflow worker (`workers[0]`, see createWorkers).
+ */
 async function stopWorkers(workers: Worker[], runs: Promise<void>[], connection: NativeConnection): Promise<void> {
-  for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-  await Promise.allSettled(runs);
+  const stop = async (i: number[]) => {
+    for (const n of i) if (workers[n]!.getState() === 'RUNNING') workers[n]!.shutdown();
+    await Promise.allSettled(i.map((n) => runs[n]));
+  };
+  await stop(workers.map((_, n) => n).slice(1));
+  await stop([0]);
   await connection.close();
 }
 
+/** Requests in flight at shutdown get this long to finish before their connections are cut. */
+const DRAIN_MS = 10_000;
+
+/** Stops accepting, lets the requests in flight finish (each gets its answer), then closes. */
 async function closeServer(server: Server): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeAllConnections();
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
   await closed;
+  clearTimeout(timer);
 }

@@ -1,5 +1,5 @@
 import { Agent, request } from 'undici';
-import { beforePartnerRequest } from '../rate-gate.js';
+import { beforePartnerRequest, partnerRequestSignal } from '../rate-gate.js';
 import type { Answer } from './answers.js';
 
 /** One keep-alive pool per partner, with timeouts: a partner that hangs is a transient failure, not a stuck activity. */
@@ -27,7 +27,13 @@ export async function call(agent: Agent, url: string, o: CallOptions): Promise<A
   }
   await beforePartnerRequest(); // the rate-limit slot: outside the try, a failure to get one is not the partner's
   try {
-    const res = await request(url, { method: o.method, headers, body, dispatcher: agent });
+    const res = await request(url, {
+      method: o.method,
+      headers,
+      body,
+      dispatcher: agent,
+      signal: partnerRequestSignal(),
+    });
     const text = await res.body.text();
     let parsed: unknown = text || undefined;
     if (text && String(res.headers['content-type'] ?? '').includes('json')) {

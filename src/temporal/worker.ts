@@ -60,6 +60,8 @@ export async function createWorkers(
         taskQueue: partnerTaskQueue(opts.taskQueue, partner),
         activities: opts.activities,
         dataConverter: opts.dataConverter,
+        // On shutdown, partner calls in flight get this long to finish; one cut short is retried by Temporal.
+        shutdownGraceTime: '10 seconds',
       }),
     ),
   );

@@ -110,8 +110,50 @@ describe('npm start', () => {
       });
       await client.teardown();
 
+      // Graceful stop: users accepted just before are not lost, and a request in flight gets its answer.
+      const api = `http://127.0.0.1:${ports.api}`;
+      const json = { 'content-type': 'application/json' };
+      const sandboxUrl = `http://127.0.0.1:${ports.sandbox}/_sandbox/linkedin`;
+      await fetch(`${sandboxUrl}/tokens`, { method: 'POST', headers: json, body: '{"accessToken":"drain-token"}' });
+      const ws = (await (
+        await fetch(`${api}/v1/workspaces`, {
+          method: 'POST',
+          headers: { ...json, authorization: `Bearer ${adminKey}` },
+          body: '{"name":"drain"}',
+        })
+      ).json()) as { apiKey: string };
+      const auth = { ...json, authorization: `Bearer ${ws.apiKey}` };
+      const put = (path: string, body: unknown) =>
+        fetch(`${api}${path}`, { method: 'PUT', headers: auth, body: JSON.stringify(body) });
+      expect((await put('/v1/connections/linkedin', { accessToken: 'drain-token' })).status).toBe(200);
+      expect((await put('/v1/connections/linkedin/ad-accounts', { adAccountIds: ['501'] })).status).toBe(200);
+      const step = '/v1/canvases/c/steps/drain';
+      const launch = {
+        partner: 'linkedin',
+        adAccountId: '501',
+        audience: { name: 'drain', create: true },
+        action: 'add',
+        fields: ['email'],
+      };
+      expect((await put(step, launch)).status).toBe(201);
+      const users = Array.from({ length: 500 }, (_, i) => ({ id: `${i}`, email: `drain${i}@example.com` }));
+      const posted = await fetch(`${api}${step}/users`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ users }),
+      });
+      expect(posted.status).toBe(202);
+      // A connect whose partner answers slowly is in flight when SIGTERM comes.
+      await fetch(`${sandboxUrl}/faults`, {
+        method: 'POST',
+        headers: json,
+        body: '{"status":503,"count":1,"delayMs":2000}',
+      });
+      const inflight = put('/v1/connections/linkedin', { accessToken: 'drain-token' });
+      await new Promise((r) => setTimeout(r, 300));
       await stopWithSigterm(first);
       expect(first.output()).toContain('stopped');
+      expect((await inflight).status).toBe(502); // the partner's slow failure, answered — not a cut connection
 
       const second = runStart(env);
       await second.waitFor('press Ctrl-C to stop');
@@ -123,6 +165,14 @@ describe('npm start', () => {
         expect(await handle.result()).toMatchObject({ total: 7, finished: true });
       });
       await client.teardown();
+      // Everything accepted before the stop is still accounted for after the restart (keys and codec
+      // keys kept in DATA_DIR; the in-memory sandbox partner has forgotten its token, so they wait).
+      const after = (await (await fetch(`${api}${step}`, { headers: auth })).json()) as {
+        metrics: Record<string, number>;
+      };
+      const m = after.metrics;
+      expect(m.entered).toBe(500);
+      expect(m.pending! + m.synced! + m.errored! + m.notSynced!).toBe(500);
       await stopWithSigterm(second);
     },
   );
