@@ -36,6 +36,7 @@ import type { PartnerActivities } from '../activities/types.js';
 import { describeFailure, lastErrorAt } from './failure-info.js';
 import { NON_RETRYABLE } from './failures.js';
 import { partnerTaskQueue } from './ids.js';
+import { connectionAttributes, upsertChanged } from './search-attributes.js';
 import type { ConnectionStatus, LastError, PartnerId } from './types.js';
 
 export interface ConnectionData {
@@ -78,6 +79,9 @@ export function refreshTime(c: Credentials | null, now: number): number | undefi
 }
 
 export async function connectionWorkflow(input: ConnectionInput): Promise<void> {
+  // WorkspaceId and Partner, for the Web UI and list filters. Its starters (the API's
+  // signal-with-start, the tests) set none, so it does (a later run, only what it was not carried).
+  upsertChanged(connectionAttributes(input.workspaceId, input.partner));
   const s: ConnectionData = input.carried ?? {
     status: input.credentials ? 'connected' : 'disconnected',
     generation: 1,

@@ -30,6 +30,7 @@ import {
   type LaunchResult,
 } from './messages.js';
 import { describeFailure, lastErrorAt } from './failure-info.js';
+import { stepAttributes, upsertChanged } from './search-attributes.js';
 import { MAX_CARRIED_BUFFER_BYTES, RETRY_BUDGET_MS, StepState, type StepData } from './state.js';
 import type { StepConfig, StepIds, StepView } from './types.js';
 
@@ -67,9 +68,14 @@ export async function stepWorkflow(input: StepInput): Promise<StepView> {
   });
   setHandler(connectionChangedSignal, (c) => {
     if (s.setConnection(c) && s.outstandingCount() > 0) relayDue = true;
+    publishState(s);
   });
-  setHandler(stopSignal, () => s.stop());
+  setHandler(stopSignal, () => {
+    s.stop();
+    publishState(s);
+  });
   setHandler(stepQuery, () => s.view());
+  publishState(s); // a new step says it is creating its audience; a new run, whatever it was not carried
 
   if (!s.launched) {
     await condition(() => s.launched || s.refused, LAUNCH_WAIT);
@@ -120,6 +126,7 @@ export async function stepWorkflow(input: StepInput): Promise<StepView> {
     }
   }
 
+  publishState(s); // stopped
   await condition(allHandlersFinished);
   if (s.stopped) return s.view();
   return continueAsNew<typeof stepWorkflow>({ ids: input.ids, carried: s.data, relayOnStart: relayDue });
@@ -178,12 +185,23 @@ async function launch(s: StepState, config: StepConfig): Promise<LaunchResult> {
     // Users who entered under the old config were hashed for its fields: they leave with it.
     while (previous && s.canFlush()) await sendBatch(s, workflowInfo().workflowId)?.done;
     s.completeLaunch(config, found.audienceId, found.audienceName, found.limits);
+    publishState(s); // Partner, and active (or paused, if the connection has failed meanwhile)
     return { created: !previous, audienceId: found.audienceId, audienceName: found.audienceName };
   } catch (err) {
     const { code, message, details } = describeFailure(err);
     if (code === 'InvalidToken') return refuse(s, 'token_invalid', message);
     return refuse(s, code, message, details); // every reason the partner check found, as `{code, message}`
   }
+}
+
+/**
+ * Keeps the step's search attributes current: WorkspaceId, CanvasId and StepId (set at start by
+ * launchStep; written here only for a step started before they existed), Partner once launched,
+ * and SyncState = the state its query answers. Called after every change of state; writes only
+ * what changed (see upsertChanged, and its patch).
+ */
+function publishState(s: StepState): void {
+  upsertChanged(stepAttributes(s.data.ids, s.data.config?.partner ?? null, s.status()));
 }
 
 function refuse(s: StepState, code: string, message: string, details?: unknown[]): never {

@@ -1,7 +1,14 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { TypedSearchAttributes, type SearchAttributeType } from '@temporalio/common';
+import proto from '@temporalio/proto'; // CommonJS: no named exports under Node's ESM loader
+import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes.js';
 import { waitForTemporal } from './client.js';
 import { spawnServer, type ServerProcess } from './process.js';
+
+/** A search attribute's name and type (as `defineSearchAttributeKey` makes them). */
+type AttributeKey = { name: string; type: SearchAttributeType };
 
 /**
  * Partner rate limits are held by the server (PARTNERS.md): per-key limits need task-queue
@@ -26,6 +33,65 @@ export interface DevServerOptions {
   namespace: string;
   onOutput?: (line: string) => void;
   startTimeoutMs?: number;
+  /** Registered at every start (an attribute already in the SQLite file is kept); default: the product's. */
+  searchAttributes?: readonly AttributeKey[];
+}
+
+/** `--search-attribute Name=Keyword …`: the dev server registers them as it starts. */
+export function searchAttributeArgs(keys: readonly AttributeKey[]): string[] {
+  return keys.flatMap((k) => ['--search-attribute', `${k.name}=${TypedSearchAttributes.toMetadataType(k.type)}`]);
+}
+
+/**
+ * Registers `keys` on a running server through the operator service, one at a time, an attribute
+ * the server already has being no error (the time-skipping test server answers ALREADY_EXISTS).
+ * For a server this project does not start (TEMPORAL_ADDRESS, docker-compose's cluster) and for
+ * the time-skipping test server, which has no flag for it and refuses unregistered attributes.
+ */
+export async function registerSearchAttributes(
+  connection: Connection,
+  namespace: string,
+  keys: readonly AttributeKey[] = SEARCH_ATTRIBUTE_KEYS,
+): Promise<void> {
+  const { IndexedValueType } = proto.temporal.api.enums.v1;
+  for (const key of keys) {
+    try {
+      await connection.operatorService.addSearchAttributes({
+        namespace,
+        searchAttributes: { [key.name]: IndexedValueType[`INDEXED_VALUE_TYPE_${key.type}` as const] },
+      });
+    } catch (err) {
+      if ((err as { code?: number }).code !== ALREADY_EXISTS) throw err;
+    }
+  }
+}
+const ALREADY_EXISTS = 6; // gRPC status code
+
+/**
+ * The CLI does not promise to register the attributes of its command line before its frontend
+ * answers: waits until the server lists every one, so nothing is started without them.
+ */
+async function waitForSearchAttributes(
+  address: string,
+  namespace: string,
+  keys: readonly AttributeKey[],
+  timeoutMs: number,
+): Promise<void> {
+  const connection = await Connection.connect({ address });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
+      const missing = keys.filter((k) => !customAttributes || !(k.name in customAttributes));
+      if (missing.length === 0) return;
+      if (Date.now() > deadline) {
+        throw new Error(`the dev server did not register search attributes ${missing.map((k) => k.name).join(', ')}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await connection.close();
+  }
 }
 
 export interface DevServer {
@@ -37,9 +103,10 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/** Starts `temporal server start-dev` and resolves once it serves the namespace. */
+/** Starts `temporal server start-dev` and resolves once it serves the namespace, with the search attributes. */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   if (opts.dbFile) await mkdir(dirname(opts.dbFile), { recursive: true });
+  const searchAttributes = opts.searchAttributes ?? SEARCH_ATTRIBUTE_KEYS;
   const args = [
     'server',
     'start-dev',
@@ -55,6 +122,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     '--dynamic-config-value',
     'frontend.enableServerVersionCheck=false',
     ...RATE_LIMIT_CONFIG.flatMap((v) => ['--dynamic-config-value', v]),
+    ...searchAttributeArgs(searchAttributes),
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
     ...(opts.uiPort ? ['--ui-port', String(opts.uiPort)] : ['--headless']),
   ];
@@ -69,9 +137,12 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     },
   });
   const address = `${opts.host}:${opts.port}`;
+  const timeoutMs = opts.startTimeoutMs ?? 60_000;
   try {
     await Promise.race([
-      waitForTemporal(address, opts.namespace, opts.startTimeoutMs ?? 60_000),
+      waitForTemporal(address, opts.namespace, timeoutMs).then(() =>
+        waitForSearchAttributes(address, opts.namespace, searchAttributes, timeoutMs),
+      ),
       proc.exited.then((code) => {
         throw new Error(
           `temporal server start-dev exited with code ${code} before it was ready:\n${recent.join('\n')}`,

@@ -1,6 +1,7 @@
 import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@temporalio/client';
 import { stepWorkflowId } from '../../workflows/ids.js';
 import { launchUpdate, type LaunchResult } from '../../workflows/messages.js';
+import { stepStartAttributes } from '../../workflows/search-attributes.js';
 import { stepWorkflow } from '../../workflows/step.js';
 import type { StepConfig, StepIds } from '../../workflows/types.js';
 
@@ -25,6 +26,8 @@ export async function launchStep(
     taskQueue,
     args: [{ ids }],
     workflowIdConflictPolicy: 'USE_EXISTING',
+    // WorkspaceId, CanvasId, StepId from the first event on; the step keeps Partner and SyncState.
+    typedSearchAttributes: stepStartAttributes(ids),
   });
   const result = await client.workflow.executeUpdateWithStart(launchUpdate, {
     args: [config],

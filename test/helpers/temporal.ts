@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
+import { registerSearchAttributes } from '../../src/temporal/devserver.js';
 import { spawnServer, waitForPort, type ServerProcess } from '../../src/temporal/process.js';
 import { freePort } from './ports.js';
 
@@ -30,6 +31,12 @@ export interface TimeSkippingEnv {
  * the Maven route's wrapper script on a busy 2-core machine can need longer. Attaching to a
  * running time-skipping server is what `TestWorkflowEnvironment.create` does for
  * `createTimeSkipping`; it is private in the typings, so it is reached here, and only here.
+ *
+ * The test server refuses a workflow carrying a search attribute it has not registered
+ * (a start with one fails "INVALID_ARGUMENT: search attribute WorkspaceId is not defined") and
+ * has no flag to register them (nor does `createTimeSkipping` offer one: `searchAttributes` is a
+ * dev-server option), but it implements the operator service's AddSearchAttributes: the
+ * product's attributes are registered that way before the environment is handed out.
  */
 export async function createTimeSkippingEnv(): Promise<TimeSkippingEnv> {
   quietRuntime();
@@ -43,6 +50,10 @@ export async function createTimeSkippingEnv(): Promise<TimeSkippingEnv> {
       address: `127.0.0.1:${port}`,
       supportsTimeSkipping: true,
       namespace: 'default',
+    });
+    await registerSearchAttributes(env.connection, 'default').catch(async (err: unknown) => {
+      await env.teardown();
+      throw err;
     });
     return {
       env,

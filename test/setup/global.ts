@@ -6,6 +6,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { startDevServer, type DevServer } from '../../src/temporal/devserver.js';
 import { defaultToolchainContext, resolveAll } from '../../src/temporal/toolchain/index.js';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes.js';
 import { freePort } from '../helpers/ports.js';
 
 export interface HarnessInfo {
@@ -38,6 +39,8 @@ async function startWithRetry(exe: string, dir: string, tries = 3): Promise<DevS
         port: await freePort(),
         dbFile: join(dir, `temporal-${attempt}.db`),
         namespace: 'default',
+        // As `npm start` registers them (the time-skipping servers: test/helpers/temporal.ts).
+        searchAttributes: SEARCH_ATTRIBUTE_KEYS,
       });
     } catch (err) {
       if (attempt >= tries) throw err;
