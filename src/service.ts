@@ -216,7 +216,7 @@ async function ensurePortFree(host: string, port: number, envVar: string): Promi
 async function stopWorkers(workers: Worker[], runs: Promise<void>[], connection: NativeConnection): Promise<void> {
   const stop = async (i: number[]) => {
     for (const n of i) if (workers[n]!.getState() === 'RUNNING') workers[n]!.shutdown();
-    await Promise.allSettled(i.map((n) => runs[n]));
+    await Promise.allSettled(i.map((n) => runs[n]!));
   };
   await stop(workers.map((_, n) => n).slice(1));
   await stop([0]);
