@@ -51,7 +51,7 @@ export interface Config {
   metricsToken?: string;
   operatorKey?: string;
   /** Allowed to call the codec endpoints from a browser. */
-  uiOrigin: string;
+  uiOrigins: string[];
   apiPort: number;
   /** undefined: sandbox mode generates (or reuses) one in dataDir. */
   adminKey?: string;
@@ -91,7 +91,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sdkMetricsPort: e.SDK_METRICS_PORT,
     metricsToken: e.METRICS_TOKEN,
     operatorKey: e.AUDIENCE_SYNC_OPERATOR_KEY,
-    uiOrigin: (e.TEMPORAL_UI_ORIGIN ?? `http://${e.HOST}:${e.TEMPORAL_UI_PORT}`).replace(/\/$/, ''),
+    uiOrigins: e.TEMPORAL_UI_ORIGIN
+      ? [e.TEMPORAL_UI_ORIGIN.replace(/\/$/, '')]
+      : [`http://${e.HOST}:${e.TEMPORAL_UI_PORT}`, `http://localhost:${e.TEMPORAL_UI_PORT}`],
     apiPort: e.API_PORT,
     adminKey: e.AUDIENCE_SYNC_ADMIN_KEY,
     publicUrl: e.API_PUBLIC_URL ?? `http://${e.HOST}:${e.API_PORT}`,

@@ -65,6 +65,8 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
         uiPort: config.temporal.uiPort,
         dbFile: join(config.dataDir, 'temporal.db'),
         namespace: config.temporal.namespace,
+        // The local Web UI shows decoded payloads (the browser calls the API's codec endpoint).
+        uiCodecEndpoint: `http://${config.host}:${config.apiPort}/codec`,
         onOutput: (line) => log(`[temporal] ${line}`),
       });
       const server = devServer;
@@ -159,7 +161,12 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
         token: config.metricsToken,
       },
       logger,
-      codec: { codec, sandbox: config.mode === 'sandbox', operatorKey: config.operatorKey, uiOrigin: config.uiOrigin },
+      codec: {
+        codec,
+        sandbox: config.mode === 'sandbox',
+        operatorKey: config.operatorKey,
+        uiOrigins: config.uiOrigins,
+      },
     }).listen(config.apiPort, config.host);
     await Promise.race([
       once(server, 'listening'),

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import express, { type Express } from 'express';
 import { Client, type Connection, type DataConverter } from '@temporalio/client';
-import type { PayloadCodec } from '@temporalio/common';
 import type { PartnerAdapter } from '../../activities/partners/types.js';
 import type { PartnerId } from '../../workflows/types.js';
 import { createAuth } from './auth.js';
@@ -11,7 +10,7 @@ import { errorHandler, notFound } from './errors.js';
 import type { Logger } from 'pino';
 import { httpMetrics } from '../observability/metrics.js';
 import { requestLog } from '../observability/log.js';
-import { codecRoutes } from './routes/codec.js';
+import { codecRoutes, type CodecRouteOptions } from './routes/codec.js';
 import { metricsRoutes, type MetricsRouteOptions } from './routes/metrics.js';
 import { connectionRoutes } from './routes/connections.js';
 import { healthRoutes } from './routes/health.js';
@@ -32,7 +31,7 @@ export interface AppDeps {
   log: (line: string) => void;
   /** Encrypts payloads (the same as the workers'); absent: plain payloads, no /codec routes. */
   dataConverter?: DataConverter;
-  codec?: { codec: PayloadCodec; sandbox: boolean; operatorKey?: string; uiOrigin: string };
+  codec?: CodecRouteOptions;
   metrics?: MetricsRouteOptions;
   logger?: Logger;
 }

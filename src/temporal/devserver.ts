@@ -35,6 +35,8 @@ export interface DevServerOptions {
   startTimeoutMs?: number;
   /** Registered at every start (an attribute already in the SQLite file is kept); default: the product's. */
   searchAttributes?: readonly AttributeKey[];
+  /** The Web UI decodes payloads through this codec endpoint (the API's /codec). */
+  uiCodecEndpoint?: string;
 }
 
 /** `--search-attribute Name=Keyword …`: the dev server registers them as it starts. */
@@ -125,6 +127,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     ...searchAttributeArgs(searchAttributes),
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
     ...(opts.uiPort ? ['--ui-port', String(opts.uiPort)] : ['--headless']),
+    ...(opts.uiPort && opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
   ];
   // While it shuts down the server warns about its own internal pollers losing it: noise.
   let stopping = false;

@@ -103,7 +103,7 @@ export async function startApiStack(
     dataConverter: converter,
     metrics: { metrics },
     logger,
-    codec: { codec: TEST_CODEC, sandbox: false, operatorKey: OPERATOR_KEY, uiOrigin: UI_ORIGIN },
+    codec: { codec: TEST_CODEC, sandbox: false, operatorKey: OPERATOR_KEY, uiOrigins: [UI_ORIGIN] },
   }).listen(port, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const answered: Answered[] = [];

@@ -15,7 +15,8 @@ export interface CodecRouteOptions {
   codec: PayloadCodec;
   sandbox: boolean;
   operatorKey?: string;
-  uiOrigin: string;
+  /** Browser origins of the Web UI allowed to call (CORS). */
+  uiOrigins: string[];
 }
 
 const Base64 = z.base64();
@@ -32,8 +33,9 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
 export function codecRoutes(o: CodecRouteOptions): Router {
   const r = Router();
   const cors: RequestHandler = (req, res, next) => {
-    if (req.header('origin') === o.uiOrigin) {
-      res.setHeader('access-control-allow-origin', o.uiOrigin);
+    const origin = req.header('origin');
+    if (origin && o.uiOrigins.includes(origin)) {
+      res.setHeader('access-control-allow-origin', origin);
       res.setHeader('access-control-allow-methods', 'POST, OPTIONS');
       res.setHeader('access-control-allow-headers', 'content-type, x-namespace, authorization');
       res.setHeader('access-control-allow-credentials', 'true');
