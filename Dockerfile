@@ -1,0 +1,30 @@
+# The service's image: the API, the workers and the sandbox partners, run from TypeScript by tsx
+# (no build step). docker-compose.yml runs it twice over: `api` (npm start: API + sandbox + a
+# worker) and `worker` (npm run worker, scaled with --scale worker=N).
+
+# --- dependencies ------------------------------------------------------------------------------
+FROM node:20-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --ignore-scripts skips the project's postinstall, which finds or fetches the Temporal CLI and
+# test server for `npm start`'s embedded dev server and for the tests: a container talks to the
+# Temporal service at TEMPORAL_ADDRESS and needs neither. (The dependencies' own install scripts
+# only check what npm already installed: esbuild's and swc's binaries come as platform packages.)
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+# --- runtime -----------------------------------------------------------------------------------
+FROM node:20-slim
+ENV NODE_ENV=production
+WORKDIR /app
+# Owned by root, run as `node`: the process cannot change its own code.
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json package-lock.json tsconfig.json ./
+COPY src ./src
+COPY activities ./activities
+COPY workflows ./workflows
+# DATA_DIR: keys generated in sandbox mode (docker-compose.yml mounts a volume here).
+RUN mkdir .data && chown node:node .data
+USER node
+# API (API_PORT) and the sandbox partners (SANDBOX_PORT); set HOST=0.0.0.0 to reach them.
+EXPOSE 3000 4010
+CMD ["npm", "start"]
