@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { TLSConfig } from '@temporalio/client';
+import { capabilitiesFrom } from '../activities/partners/capabilities.js';
 import { z } from 'zod';
 
 const port = (fallback: number) =>
@@ -8,6 +11,18 @@ const port = (fallback: number) =>
     .min(1, 'must be a port number from 1 to 65535')
     .max(65_535, 'must be a port number from 1 to 65535')
     .default(fallback);
+
+const readableFile = z.string().refine((p) => {
+  try {
+    readFileSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must name a readable file');
+
+/** A partner's base URLs and limits: `<PARTNER>_*_URL`, `<PARTNER>_USERS_PER_REQUEST`, `<PARTNER>_REQUESTS_PER_SECOND`. */
+const PARTNER_URL = /^(LINKEDIN|FACEBOOK|PINTEREST|TIKTOK)_\w*URL$/;
 
 /** Every setting the service reads from the environment, in one place. */
 const EnvSchema = z.object({
@@ -41,6 +56,15 @@ const EnvSchema = z.object({
   AUDIENCE_SYNC_OPERATOR_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
   /** The Temporal Web UI's origin, allowed to call /codec/* from the browser (CORS). */
   TEMPORAL_UI_ORIGIN: z.url({ error: 'must be a URL like http://localhost:8233' }).optional(),
+  /** Temporal Cloud (or any TLS cluster), the standard TEMPORAL_* variables: an API key… */
+  TEMPORAL_API_KEY: z.string().min(1, 'must not be empty').optional(),
+  /** …and/or mTLS: client certificate and key files (PEM), an optional CA and server name. */
+  TEMPORAL_TLS_CLIENT_CERT_PATH: readableFile.optional(),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: readableFile.optional(),
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: readableFile.optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1, 'must not be empty').optional(),
+  /** `true` for TLS with the system's CAs (implied by an API key or a client certificate). */
+  TEMPORAL_TLS: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
   /** The API's address as browsers reach it (OAuth callbacks); default http://HOST:API_PORT. */
   API_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
 });
@@ -66,6 +90,9 @@ export interface Config {
     taskQueue: string;
     /** Start `temporal server start-dev` ourselves (no TEMPORAL_ADDRESS given). */
     embedded: boolean;
+    /** TLS and API key for a remote cluster or Temporal Cloud (undefined: plain loopback). */
+    tls?: TLSConfig | true;
+    apiKey?: string;
     port: number;
     uiPort: number;
   };
@@ -78,11 +105,25 @@ export class ConfigError extends Error {
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`);
-    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`);
+  for (const [name, value] of Object.entries(env)) {
+    if (PARTNER_URL.test(name) && !URL.canParse(value ?? '')) problems.push(`${name} must be a URL`);
+  }
+  try {
+    capabilitiesFrom(env);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  // One line per bad value, each naming its variable.
+  if (!parsed.success || problems.length) {
+    throw new ConfigError(problems.map((p) => `invalid configuration: ${p}`).join('\n'));
   }
   const e = parsed.data;
+  if (Boolean(e.TEMPORAL_TLS_CLIENT_CERT_PATH) !== Boolean(e.TEMPORAL_TLS_CLIENT_KEY_PATH)) {
+    throw new ConfigError(
+      'invalid configuration: TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together',
+    );
+  }
   if (e.AUDIENCE_SYNC_MODE === 'production' && !e.AUDIENCE_SYNC_ADMIN_KEY) {
     throw new ConfigError('invalid configuration: AUDIENCE_SYNC_ADMIN_KEY is required in production mode');
   }
@@ -105,8 +146,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       embedded: !e.TEMPORAL_ADDRESS,
+      tls: tlsOf(e),
+      apiKey: e.TEMPORAL_API_KEY,
       port: e.TEMPORAL_PORT,
       uiPort: e.TEMPORAL_UI_PORT,
     },
   };
+}
+
+/** TLS for the Temporal connection: mTLS files, else plain TLS when asked for or implied by an API key. */
+function tlsOf(e: z.infer<typeof EnvSchema>): TLSConfig | true | undefined {
+  const cert = e.TEMPORAL_TLS_CLIENT_CERT_PATH;
+  const key = e.TEMPORAL_TLS_CLIENT_KEY_PATH;
+  if (cert && key) {
+    return {
+      clientCertPair: { crt: readFileSync(cert), key: readFileSync(key) },
+      ...(e.TEMPORAL_TLS_SERVER_CA_CERT_PATH
+        ? { serverRootCACertificate: readFileSync(e.TEMPORAL_TLS_SERVER_CA_CERT_PATH) }
+        : {}),
+      ...(e.TEMPORAL_TLS_SERVER_NAME ? { serverNameOverride: e.TEMPORAL_TLS_SERVER_NAME } : {}),
+    };
+  }
+  if (e.TEMPORAL_TLS === 'false') return undefined;
+  if (e.TEMPORAL_TLS === 'true' || e.TEMPORAL_API_KEY) return true;
+  return undefined;
 }

@@ -9,7 +9,8 @@ import { createActivities } from '../activities/index.js';
 import { createApp } from './api/app.js';
 import type { Config } from './config.js';
 import { createClient, lazyConnection, waitForTemporal } from './temporal/client.js';
-import { startDevServer, type DevServer } from './temporal/devserver.js';
+import { registerSearchAttributes, startDevServer, type DevServer } from './temporal/devserver.js';
+import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
 import { canConnect } from './temporal/process.js';
 import { createLogger } from './observability/log.js';
 import { createMetrics } from './observability/metrics.js';
@@ -48,6 +49,7 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
     while (stack.length) await stack.pop()?.();
   };
   const failures: Promise<Error>[] = [];
+  const security = { tls: config.temporal.tls, apiKey: config.temporal.apiKey };
   try {
     await ensurePortFree(config.host, config.apiPort, 'API_PORT');
     await ensurePortFree(config.host, config.sandboxPort, 'SANDBOX_PORT');
@@ -81,7 +83,7 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
     // The embedded dev server was waited for as it started; an external Temporal is checked here.
     if (
       !config.temporal.embedded &&
-      !(await waitForTemporal(config.temporal.address, config.temporal.namespace, 10_000).then(
+      !(await waitForTemporal(config.temporal.address, config.temporal.namespace, 10_000, security).then(
         () => true,
         () => false,
       ))
@@ -105,8 +107,18 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
     );
     const converter = dataConverter(codec);
 
-    const clientConnection = await Connection.connect({ address: config.temporal.address });
+    const clientConnection = await Connection.connect({ address: config.temporal.address, ...security });
     stack.push(() => clientConnection.close());
+    if (!config.temporal.embedded) {
+      // The embedded dev server registers them as it starts; another cluster may not have them yet.
+      await registerSearchAttributes(clientConnection, config.temporal.namespace).catch((err: unknown) => {
+        log(
+          `could not register the search attributes (${SEARCH_ATTRIBUTE_KEYS.map((k) => k.name).join(', ')}, Keyword) ` +
+            `on ${config.temporal.namespace}: ${err instanceof Error ? err.message : String(err)} — ` +
+            'register them with `temporal operator search-attribute create` (or tcld on Temporal Cloud)',
+        );
+      });
+    }
     const partners = createPartners({ sandboxUrl: sandbox.url, env: process.env });
     // Before any worker polls: the server holds each partner's rate limit on its queue.
     await applyPartnerRateLimits(
@@ -124,6 +136,7 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
     });
     const { workers, connection: workerConnection } = await createWorkers({
       address: config.temporal.address,
+      ...security,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       partners: Object.keys(partners) as PartnerId[],
@@ -144,7 +157,7 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
       ),
     );
 
-    const temporal: Connection = lazyConnection(config.temporal.address);
+    const temporal: Connection = lazyConnection(config.temporal.address, security);
     stack.push(() => temporal.close());
     const server = createApp({
       temporal,

@@ -3,6 +3,7 @@
  * onto these kinds; `toFailure` turns a kind into the ApplicationFailure the workflows act on.
  * Messages carry status and codes only: never a token, a hash or an ad id.
  */
+import { scrub } from '../../src/observability/log.js';
 import { ApplicationFailure } from '@temporalio/activity';
 import { Fail } from '../../workflows/failures.js';
 
@@ -56,7 +57,9 @@ export function httpFallback(partner: string, answer: Answer): Classified {
 }
 
 /** The failure the workflows act on; `maybe_gone` must have been confirmed (or not) by the adapter first. */
-export function toFailure(c: Exclude<Classified, { kind: 'ok' }>): ApplicationFailure {
+export function toFailure(classified: Exclude<Classified, { kind: 'ok' }>): ApplicationFailure {
+  // Built from the partner's codes, not its texts; scrubbed anyway, as failures outlive logs.
+  const c = { ...classified, message: scrub(classified.message) };
   switch (c.kind) {
     case 'invalid_token':
       return ApplicationFailure.create({ type: Fail.InvalidToken, message: c.message, nonRetryable: true });

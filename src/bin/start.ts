@@ -12,7 +12,7 @@ const log = (line: string) => console.log(`[audience-sync] ${line}`);
 /** Problems the user can fix are one clear line (or the toolchain's list); anything else is a bug. */
 function fail(err: unknown): never {
   if (err instanceof ConfigError || err instanceof StartupError || err instanceof ToolchainError) {
-    console.error(`audience-sync: ${err.message}`);
+    for (const line of err.message.split('\n')) console.error(`audience-sync: ${line}`);
   } else {
     console.error('audience-sync: failed to start:', err);
   }

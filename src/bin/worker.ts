@@ -70,14 +70,15 @@ try {
 }
 
 const { address, namespace, taskQueue } = config.temporal;
+const security = { tls: config.temporal.tls, apiKey: config.temporal.apiKey };
 installRuntime();
-await waitForTemporal(address, namespace, 60_000).catch(() =>
+await waitForTemporal(address, namespace, 60_000, security).catch(() =>
   fail(
     `Temporal at ${address} does not answer for namespace "${namespace}" (check TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE)`,
   ),
 );
 
-const clientConnection = await Connection.connect({ address });
+const clientConnection = await Connection.connect({ address, ...security });
 const partners = createPartners({ sandboxUrl: sandbox.data.replace(/\/+$/, ''), env: process.env });
 // Idempotent, and what the API applies too: a worker started first never polls an unlimited queue.
 await applyPartnerRateLimits(
@@ -95,6 +96,7 @@ await applyPartnerRateLimits(
 );
 const { workers, connection } = await createWorkers({
   address,
+  ...security,
   namespace,
   taskQueue,
   partners: Object.keys(partners) as PartnerId[],

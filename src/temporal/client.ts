@@ -1,12 +1,18 @@
-import { Client, Connection, type DataConverter } from '@temporalio/client';
+import { Client, Connection, type DataConverter, type TLSConfig } from '@temporalio/client';
+
+/** How to reach a remote cluster or Temporal Cloud (config.ts: TEMPORAL_API_KEY, TEMPORAL_TLS_*). */
+export interface TemporalSecurity {
+  tls?: TLSConfig | true;
+  apiKey?: string;
+}
 
 /**
  * A lazy connection for probing: creating it never fails, so the API can start (and answer 503)
  * while Temporal is down. It has no retry interceptor: a probe must fail fast, and the default
  * interceptor's retry timers outlive an aborted call (and crash on a connection closed meanwhile).
  */
-export function lazyConnection(address: string): Connection {
-  return Connection.lazy({ address, interceptors: [] });
+export function lazyConnection(address: string, security: TemporalSecurity = {}): Connection {
+  return Connection.lazy({ address, interceptors: [], ...security });
 }
 
 export function createClient(connection: Connection, namespace: string, dataConverter?: DataConverter): Client {
@@ -45,8 +51,13 @@ export async function temporalAnswers(connection: Connection, namespace: string,
 }
 
 /** Waits until Temporal serves `namespace` (a fresh dev server registers it a moment after it listens). */
-export async function waitForTemporal(address: string, namespace: string, timeoutMs: number): Promise<void> {
-  const connection = lazyConnection(address);
+export async function waitForTemporal(
+  address: string,
+  namespace: string,
+  timeoutMs: number,
+  security: TemporalSecurity = {},
+): Promise<void> {
+  const connection = lazyConnection(address, security);
   const deadline = Date.now() + timeoutMs;
   try {
     while (Date.now() < deadline) {

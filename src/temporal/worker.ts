@@ -1,7 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { partnerTaskQueue } from '../../workflows/ids.js';
 import type { PartnerId } from '../../workflows/types.js';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type TLSConfig,
+  type WorkerOptions,
+} from '@temporalio/worker';
 
 /** The product's workflow entry point, bundled by the SDK (webpack + swc) straight from TypeScript. */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
@@ -28,6 +35,8 @@ export function installRuntime(opts: { metricsBindAddress?: string } = {}): void
 
 export interface CreateWorkersOptions {
   address: string;
+  tls?: TLSConfig | true;
+  apiKey?: string;
   namespace: string;
   /** The workflows' task queue; each partner's activities poll `<taskQueue>-<partner>`. */
   taskQueue: string;
@@ -44,7 +53,7 @@ export interface CreateWorkersOptions {
 export async function createWorkers(
   opts: CreateWorkersOptions,
 ): Promise<{ workers: Worker[]; connection: NativeConnection }> {
-  const connection = await NativeConnection.connect({ address: opts.address });
+  const connection = await NativeConnection.connect({ address: opts.address, tls: opts.tls, apiKey: opts.apiKey });
   const workflows = await Worker.create({
     connection,
     namespace: opts.namespace,

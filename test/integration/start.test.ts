@@ -62,9 +62,9 @@ describe('npm start', () => {
       expect(health.status).toBe(200);
       expect(await health.json()).toEqual({ status: 'ok', temporal: 'up' });
       expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
-    // The Web UI decodes payloads through the API's codec endpoint.
-    const uiSettings = await (await fetch(`http://127.0.0.1:${ports.ui}/api/v1/settings`)).text();
-    expect(uiSettings).toContain(`http://127.0.0.1:${ports.api}/codec`);
+      // The Web UI decodes payloads through the API's codec endpoint.
+      const uiSettings = await (await fetch(`http://127.0.0.1:${ports.ui}/api/v1/settings`)).text();
+      expect(uiSettings).toContain(`http://127.0.0.1:${ports.api}/codec`);
 
       // The README walk-through, verbatim, against this service: workspace → OAuth → launch → users → Synced.
       const adminKey = (await readFile(join(dataDir, 'admin-key'), 'utf8')).trim();

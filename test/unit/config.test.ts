@@ -1,3 +1,6 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 
@@ -19,6 +22,52 @@ describe('loadConfig', () => {
   it('uses an external Temporal, and starts none, when TEMPORAL_ADDRESS is set', () => {
     const c = loadConfig({ TEMPORAL_ADDRESS: 'temporal.internal:7233' });
     expect(c.temporal).toMatchObject({ address: 'temporal.internal:7233', embedded: false });
+  });
+
+  it('connects to Temporal Cloud with an API key (TLS implied) or with mTLS files', async () => {
+    expect(loadConfig({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY: 'k' }).temporal).toMatchObject({
+      tls: true,
+      apiKey: 'k',
+      embedded: false,
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'tls-'));
+    await writeFile(join(dir, 'c.pem'), 'CERT');
+    await writeFile(join(dir, 'k.pem'), 'KEY');
+    const c = loadConfig({
+      TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233',
+      TEMPORAL_TLS_CLIENT_CERT_PATH: join(dir, 'c.pem'),
+      TEMPORAL_TLS_CLIENT_KEY_PATH: join(dir, 'k.pem'),
+      TEMPORAL_TLS_SERVER_NAME: 'ns.acct.tmprl.cloud',
+    });
+    expect(c.temporal.tls).toMatchObject({
+      clientCertPair: { crt: Buffer.from('CERT'), key: Buffer.from('KEY') },
+      serverNameOverride: 'ns.acct.tmprl.cloud',
+    });
+    expect(() => loadConfig({ TEMPORAL_TLS_CLIENT_CERT_PATH: join(dir, 'c.pem') })).toThrow(
+      'TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together',
+    );
+    expect(loadConfig({}).temporal.tls).toBeUndefined();
+  });
+
+  it('says every bad value at once, one line each, partner URLs and limits included', () => {
+    const attempt = () =>
+      loadConfig({
+        API_PORT: 'x',
+        TEMPORAL_TLS_CLIENT_CERT_PATH: '/no/such/file.pem',
+        LINKEDIN_REST_URL: 'not a url',
+        TIKTOK_REQUESTS_PER_SECOND: '0',
+      });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (err) {
+      expect((err as Error).message.split('\n')).toEqual([
+        'invalid configuration: API_PORT must be a port number',
+        'invalid configuration: TEMPORAL_TLS_CLIENT_CERT_PATH must name a readable file',
+        'invalid configuration: LINKEDIN_REST_URL must be a URL',
+        'invalid configuration: TIKTOK_REQUESTS_PER_SECOND must be a positive number (got "0")',
+      ]);
+    }
   });
 
   it.each([
