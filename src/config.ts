@@ -52,6 +52,10 @@ const EnvSchema = z.object({
    * `production`: the admin and codec keys must be given.
    */
   AUDIENCE_SYNC_MODE: z.enum(['sandbox', 'production'], { error: 'must be sandbox or production' }).default('sandbox'),
+  /** The Web UI passes its user's access token: JWTs signed by a key of this JWKS are accepted by /codec/*. */
+  CODEC_JWKS_URL: z.url({ error: 'must be a URL' }).optional(),
+  CODEC_JWT_ISSUER: z.string().min(1, 'must not be empty').optional(),
+  CODEC_JWT_AUDIENCE: z.string().min(1, 'must not be empty').optional(),
   /** Bearer key for the Web UI codec endpoints (/codec/*) outside sandbox mode. */
   AUDIENCE_SYNC_OPERATOR_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
   /** The Temporal Web UI's origin, allowed to call /codec/* from the browser (CORS). */
@@ -74,6 +78,8 @@ export interface Config {
   sdkMetricsPort: number;
   metricsToken?: string;
   operatorKey?: string;
+  /** Verifies the access tokens the Web UI passes to /codec/* (undefined: none accepted). */
+  codecJwt?: { jwksUrl: string; issuer?: string; audience?: string };
   /** Allowed to call the codec endpoints from a browser. */
   uiOrigins: string[];
   apiPort: number;
@@ -132,6 +138,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sdkMetricsPort: e.SDK_METRICS_PORT,
     metricsToken: e.METRICS_TOKEN,
     operatorKey: e.AUDIENCE_SYNC_OPERATOR_KEY,
+    codecJwt: e.CODEC_JWKS_URL
+      ? { jwksUrl: e.CODEC_JWKS_URL, issuer: e.CODEC_JWT_ISSUER, audience: e.CODEC_JWT_AUDIENCE }
+      : undefined,
     uiOrigins: e.TEMPORAL_UI_ORIGIN
       ? [e.TEMPORAL_UI_ORIGIN.replace(/\/$/, '')]
       : [`http://${e.HOST}:${e.TEMPORAL_UI_PORT}`, `http://localhost:${e.TEMPORAL_UI_PORT}`],

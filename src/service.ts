@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
+import { accessTokenVerifier } from './api/access-token.js';
 import { createApp } from './api/app.js';
 import type { Config } from './config.js';
 import { createClient, lazyConnection, waitForTemporal } from './temporal/client.js';
@@ -176,6 +177,7 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
       logger,
       codec: {
         codec,
+        verifyAccessToken: config.codecJwt ? accessTokenVerifier(config.codecJwt) : undefined,
         sandbox: config.mode === 'sandbox',
         operatorKey: config.operatorKey,
         uiOrigins: config.uiOrigins,

@@ -1,4 +1,12 @@
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import express from 'express';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { accessTokenVerifier } from '../../src/api/access-token.js';
+import { errorHandler } from '../../src/api/errors.js';
+import { codecRoutes } from '../../src/api/routes/codec.js';
 import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toRow } from '../../activities/partners/identifiers.js';
@@ -143,6 +151,61 @@ describe('payload codec', () => {
     expect(ok.headers.get('access-control-allow-headers')).toContain('x-namespace');
     const other = await preflight('https://evil.example');
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('accepts the access token the Web UI passes when the configured JWKS signed it, and nothing else', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('RS256');
+    const { privateKey: strangerKey } = await generateKeyPair('RS256');
+    const jwks = createServer((_req, res) => {
+      void exportJWK(publicKey).then((jwk) => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ keys: [{ ...jwk, kid: 'ui', alg: 'RS256' }] }));
+      });
+    }).listen(0, '127.0.0.1');
+    await once(jwks, 'listening');
+    const app = express();
+    app.use(express.json());
+    app.use(
+      codecRoutes({
+        codec: TEST_CODEC,
+        sandbox: false,
+        uiOrigins: [UI_ORIGIN],
+        verifyAccessToken: accessTokenVerifier({
+          jwksUrl: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks`,
+          issuer: 'https://login.example',
+          audience: 'temporal-ui',
+        }),
+      }),
+    );
+    app.use(errorHandler(() => {}));
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/codec/encode`;
+    const token = (key: Parameters<SignJWT['sign']>[0], over: { exp?: string; aud?: string } = {}) =>
+      new SignJWT({ sub: 'operator@example.com' })
+        .setProtectedHeader({ alg: 'RS256', kid: 'ui' })
+        .setIssuer('https://login.example')
+        .setAudience(over.aud ?? 'temporal-ui')
+        .setExpirationTime(over.exp ?? '5m')
+        .sign(key);
+    const post = async (bearer: string) =>
+      (
+        await fetch(url, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ payloads: [] }),
+        })
+      ).status;
+    try {
+      expect(await post(await token(privateKey))).toBe(200);
+      expect(await post(await token(strangerKey))).toBe(401);
+      expect(await post(await token(privateKey, { aud: 'someone-else' }))).toBe(401);
+      expect(await post(await token(privateKey, { exp: '-1m' }))).toBe(401);
+      expect(await post('not-a-jwt')).toBe(401);
+    } finally {
+      server.close();
+      jwks.close();
+    }
   });
 
   it('keeps old histories readable after a key rotation, and says which key is missing', async () => {

@@ -7,6 +7,7 @@
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
+import type { AccessTokenVerifier } from '../access-token.js';
 import { ApiError } from '../errors.js';
 import { bearer, sameSecret } from '../keys.js';
 import { parse } from '../validate.js';
@@ -15,6 +16,8 @@ export interface CodecRouteOptions {
   codec: PayloadCodec;
   sandbox: boolean;
   operatorKey?: string;
+  /** Accepts the access token the Web UI passes for its signed-in user (see access-token.ts). */
+  verifyAccessToken?: AccessTokenVerifier;
   /** Browser origins of the Web UI allowed to call (CORS). */
   uiOrigins: string[];
 }
@@ -44,11 +47,19 @@ export function codecRoutes(o: CodecRouteOptions): Router {
     if (req.method === 'OPTIONS') return void res.status(204).end();
     next();
   };
-  const auth: RequestHandler = (req, _res, next) => {
+  const auth: RequestHandler = async (req, _res, next) => {
     if (o.sandbox && LOOPBACK.has(req.socket.remoteAddress ?? '')) return next();
     const key = bearer(req.header('authorization'));
-    if (!o.operatorKey || !key || !sameSecret(key, o.operatorKey)) {
-      throw new ApiError(401, 'unauthorized', 'The codec endpoints need the operator key.');
+    const allowed =
+      key !== null &&
+      ((o.operatorKey !== undefined && sameSecret(key, o.operatorKey)) ||
+        (o.verifyAccessToken !== undefined && (await o.verifyAccessToken(key))));
+    if (!allowed) {
+      throw new ApiError(
+        401,
+        'unauthorized',
+        'The codec endpoints need the operator key or a valid Web UI access token.',
+      );
     }
     next();
   };
