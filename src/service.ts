@@ -17,7 +17,7 @@ import { createLogger } from './observability/log.js';
 import { createMetrics } from './observability/metrics.js';
 import { AesGcmCodec, dataConverter, loadCodecKeys } from './temporal/codec.js';
 import { applyPartnerRateLimits, partnerQueueLimits } from './temporal/rate-limits.js';
-import { createWorkers, installRuntime } from './temporal/worker.js';
+import { createWorkers, drainWorkers, installRuntime } from './temporal/worker.js';
 import { startSandbox } from './sandbox/server.js';
 import { createPartners } from '../activities/partners/registry.js';
 import type { PartnerId } from '../workflows/types.js';
@@ -231,17 +231,8 @@ async function ensurePortFree(host: string, port: number, envVar: string): Promi
   }
 }
 
-/**
- * Drains the partner workers first — their calls in flight may still need a rate slot from a
- * workflow — then the workflow worker (`workers[0]`, see createWorkers).
- */
 async function stopWorkers(workers: Worker[], runs: Promise<void>[], connection: NativeConnection): Promise<void> {
-  const stop = async (i: number[]) => {
-    for (const n of i) if (workers[n]!.getState() === 'RUNNING') workers[n]!.shutdown();
-    await Promise.allSettled(i.map((n) => runs[n]!));
-  };
-  await stop(workers.map((_, n) => n).slice(1));
-  await stop([0]);
+  await drainWorkers(workers, runs);
   await connection.close();
 }
 

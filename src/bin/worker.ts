@@ -18,7 +18,7 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createClient, waitForTemporal } from '../temporal/client.js';
 import { AesGcmCodec, dataConverter, loadCodecKeys } from '../temporal/codec.js';
 import { applyPartnerRateLimits, partnerQueueLimits } from '../temporal/rate-limits.js';
-import { createWorkers, installRuntime } from '../temporal/worker.js';
+import { createWorkers, drainWorkers, installRuntime } from '../temporal/worker.js';
 
 const log = (line: string) => console.log(`[audience-sync worker] ${line}`);
 
@@ -115,14 +115,7 @@ async function stop(reason: string, code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   log(`${reason}; stopping…`);
-  // The partner workers first (their calls in flight get their grace time), then the workflow
-  // worker, whose rate-limiter workflows those calls may still ask for a slot.
-  const shutdown = async (which: number[]) => {
-    for (const n of which) if (workers[n]!.getState() === 'RUNNING') workers[n]!.shutdown();
-    await Promise.allSettled(which.map((n) => runs[n]!));
-  };
-  await shutdown(workers.map((_, n) => n).slice(1));
-  await shutdown([0]);
+  await drainWorkers(workers, runs);
   await connection.close();
   await clientConnection.close();
   log('stopped');

@@ -76,3 +76,16 @@ export async function createWorkers(
   );
   return { workers: [workflows, ...partners], connection };
 }
+
+/**
+ * Drains the partner workers first — their calls in flight get their grace time and may still
+ * need a rate slot from a workflow — then the workflow worker (`workers[0]`, see createWorkers).
+ */
+export async function drainWorkers(workers: Worker[], runs: Promise<void>[]): Promise<void> {
+  const shutdown = async (which: number[]) => {
+    for (const n of which) if (workers[n]!.getState() === 'RUNNING') workers[n]!.shutdown();
+    await Promise.allSettled(which.map((n) => runs[n]!));
+  };
+  await shutdown(workers.map((_, n) => n).slice(1));
+  await shutdown([0]);
+}
