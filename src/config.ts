@@ -28,6 +28,8 @@ const PARTNER_URL = /^(LINKEDIN|FACEBOOK|PINTEREST|TIKTOK)_\w*URL$/;
 const EnvSchema = z.object({
   API_PORT: port(3000),
   SANDBOX_PORT: port(4010),
+  /** `off` lifts the sandbox partners' rate limits (benchmarks); users per request stay enforced. */
+  SANDBOX_RATE_LIMITS: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   /** Where the worker's SDK serves its Prometheus metrics (loopback; appended to the API's /metrics). */
   SDK_METRICS_PORT: port(9464),
   /** A bearer token the metrics scraper sends; without it /metrics answers loopback callers only. */
@@ -75,6 +77,7 @@ const EnvSchema = z.object({
 
 export interface Config {
   mode: 'sandbox' | 'production';
+  sandboxRateLimits: boolean;
   sdkMetricsPort: number;
   metricsToken?: string;
   operatorKey?: string;
@@ -135,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return {
     mode: e.AUDIENCE_SYNC_MODE,
+    sandboxRateLimits: e.SANDBOX_RATE_LIMITS === 'on',
     sdkMetricsPort: e.SDK_METRICS_PORT,
     metricsToken: e.METRICS_TOKEN,
     operatorKey: e.AUDIENCE_SYNC_OPERATOR_KEY,

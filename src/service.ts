@@ -94,7 +94,10 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
           '(check TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE, or unset TEMPORAL_ADDRESS to run the embedded dev server)',
       );
     }
-    const sandbox = await startSandbox(config.host, config.sandboxPort, { linkedinSegmentReadyMs: 5_000 });
+    const sandbox = await startSandbox(config.host, config.sandboxPort, {
+      linkedinSegmentReadyMs: 5_000,
+      rateLimits: config.sandboxRateLimits,
+    });
     stack.push(() => sandbox.close());
 
     // Every payload and failure the service writes to Temporal is encrypted (codec.ts).

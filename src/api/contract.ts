@@ -23,7 +23,7 @@ export interface RouteDoc {
 const err = (description: string) => ({ description, schema: s.ErrorBody });
 const unauthorized = { 401: err('Missing or unknown key (`unauthorized`).') };
 const badRequest = { 400: err('Malformed request (`invalid_request`), naming each bad field.') };
-const unavailable = { 503: err('Temporal is unreachable (`unavailable`), answered within 5 s.') };
+const unavailable = { 503: err('Temporal is unreachable or busy (`unavailable`), answered within 5 s; retry.') };
 const noConnection = { 404: err('The workspace has no such connection (`not_connected`).') };
 const partnerDown = { 502: err('The partner did not answer as expected (`partner_unavailable`); try again.') };
 const noStep = { 404: err('The step was never launched in this workspace (`step_not_found`).') };

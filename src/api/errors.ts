@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { scrub } from '../observability/log.js';
 
 export interface ErrorDetail {
   [key: string]: unknown;
@@ -39,7 +40,11 @@ export const notFound: RequestHandler = (req, _res, next) => {
 export function errorHandler(log: (line: string) => void): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const e = toApiError(err);
-    if (e.status >= 500) log(`${req.method} ${req.path} failed: ${err instanceof Error ? err.name : 'error'}`);
+    if (e.status >= 500) {
+      const cause = err instanceof Error && err.cause instanceof Error ? ` (${scrub(err.cause.message)})` : '';
+      const what = err instanceof Error ? `${err.name}: ${scrub(err.message)}${cause}` : 'error';
+      log(`${req.method} ${req.route ? String((req.route as { path: unknown }).path) : req.path} failed: ${what}`);
+    }
     const body: { code: string; message: string; details?: ErrorDetail[] } = { code: e.code, message: e.message };
     if (e.details) body.details = e.details;
     res.status(e.status).json({ error: body });

@@ -27,16 +27,25 @@ export async function temporalCall<T>(connection: ConnectionLike, fn: () => Prom
   try {
     return await Promise.race([call, timedOut]);
   } catch (err) {
-    throw isUnreachable(err) ? unavailable() : err;
+    if (isUnreachable(err)) throw unavailable();
+    if (hasCode(err, RESOURCE_EXHAUSTED)) throw busy();
+    throw err;
   } finally {
     clearTimeout(timer);
     call.catch(() => {}); // settled after the timer: nobody is waiting for it
   }
 }
 
-function isUnreachable(err: unknown): boolean {
+const RESOURCE_EXHAUSTED = 8;
+
+/** Temporal shed the call (too many at once on one workflow): nothing was recorded, a retry is safe. */
+export const busy = () => new ApiError(503, 'unavailable', 'Temporal is busy with this step; retry shortly.');
+
+const isUnreachable = (err: unknown) => [...UNREACHABLE].some((code) => hasCode(err, code));
+
+export function hasCode(err: unknown, code: number): boolean {
   for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
-    if (isGrpcServiceError(e) && UNREACHABLE.has(e.code)) return true;
+    if (isGrpcServiceError(e) && Number(e.code) === code) return true;
   }
   return false;
 }

@@ -129,6 +129,7 @@ function controlRoutes(state: SandboxState): Router {
       maxRequestsInAnySecond: s.all.maxRequestsInAnySecond,
       maxUsersInARequest: s.maxUsersInARequest,
       rejected: s.rejected,
+      arrivals: s.arrivals,
       byKey: Object.fromEntries(
         Object.entries(s.byKey).map(([k, v]) => [
           k,

@@ -39,6 +39,8 @@ export interface PartnerStats {
   rejected: Record<string, number>;
   byKey: Record<string, KeyStats>;
   all: KeyStats;
+  /** When users arrived: [ms since epoch, users] per accepted request (benchmarks derive latency from it). */
+  arrivals: [number, number][];
 }
 
 const newKeyStats = (): KeyStats => ({ requests: 0, times: [], maxRequestsInAnySecond: 0, firstAt: 0, lastAt: 0 });
@@ -49,6 +51,7 @@ const newStats = (): PartnerStats => ({
   rejected: {},
   byKey: {},
   all: newKeyStats(),
+  arrivals: [],
 });
 
 export class SandboxState {
@@ -143,6 +146,7 @@ export class SandboxState {
     const s = this.statsOf(partner);
     s.users += users;
     s.maxUsersInARequest = Math.max(s.maxUsersInARequest, users);
+    s.arrivals.push([Date.now(), users]);
   }
 
   countRejected(partner: SandboxPartner, reason: string | number): void {

@@ -43,9 +43,22 @@ export function stepRoutes(ctx: ApiContext): Router {
   const handle = (ids: StepIds): WorkflowHandle<typeof stepWorkflow> =>
     ctx.client.workflow.getHandle(stepWorkflowId(ids));
 
-  /** The launched step's view; 404 when it was never launched (or its launch was refused). */
+  /**
+   * The launched step's view; 404 when it was never launched (or its launch was refused).
+   * Concurrent requests for one step share one query: the server buffers few queries per
+   * workflow and sheds the rest.
+   */
+  const inflight = new Map<string, Promise<StepView>>();
   async function launchedView(ids: StepIds): Promise<StepView & { config: StepConfig }> {
-    const view = await temporalCall(ctx.client.connection, () => handle(ids).query(stepQuery)).catch((err: unknown) => {
+    const id = stepWorkflowId(ids);
+    let query = inflight.get(id);
+    if (!query) {
+      query = temporalCall(ctx.client.connection, () => handle(ids).query(stepQuery)).finally(() =>
+        inflight.delete(id),
+      );
+      inflight.set(id, query);
+    }
+    const view = await query.catch((err: unknown) => {
       if (err instanceof WorkflowNotFoundError) throw stepNotFound();
       throw err;
     });

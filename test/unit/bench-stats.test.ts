@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { fifoLatencies, maxInAnyWindow, percentile } from '../../bench/stats.js';
+
+describe('benchmark arithmetic', () => {
+  it('matches arrivals to entries first-in first-out', () => {
+    // 3 users enter at 0, 2 at 100; the partner gets 4 at 50 and 1 at 300.
+    expect(
+      fifoLatencies(
+        [
+          [0, 3],
+          [100, 2],
+        ],
+        [
+          [50, 4],
+          [300, 1],
+        ],
+      ),
+    ).toEqual([50, 50, 50, -50, 200]);
+    expect(fifoLatencies([[0, 10]], [[10, 10]], 5)).toEqual([10, 10]);
+  });
+
+  it('takes nearest-rank percentiles and counts the fullest second', () => {
+    const xs = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect([percentile(xs, 50), percentile(xs, 95), percentile(xs, 99), percentile(xs, 100)]).toEqual([
+      50, 95, 99, 100,
+    ]);
+    expect(maxInAnyWindow([0, 100, 999, 1_000, 1_500])).toBe(3);
+  });
+});
