@@ -215,6 +215,25 @@ describe('HTTP API: 25,000 users to each partner', () => {
   });
 });
 
+describe('HTTP API: load on one step', () => {
+  it('accepts 24 posts to one step at once, every one of them counted', { timeout: 60_000 }, async () => {
+    const key = await workspace();
+    await connected(key, 'facebook', '601');
+    const path = stepPath('c', 'concurrent');
+    expect((await api.call('PUT', path, key, launchBody('facebook', '601', 'concurrent'))).status).toBe(201);
+    const posts = await Promise.all(
+      Array.from({ length: 24 }, (_, n) =>
+        api.call('POST', `${path}/users`, key, {
+          users: Array.from({ length: 500 }, (_, i) => ({ id: `${n}-${i}`, email: `c${n}-${i}@example.com` })),
+        }),
+      ),
+    );
+    expect(posts.map((p) => p.status)).toEqual(Array(24).fill(202));
+    const step = await untilStep(key, path, (v) => v.metrics.synced === 12_000);
+    expect(step.metrics.entered).toBe(12_000);
+  });
+});
+
 describe('HTTP API: launch refusals', () => {
   it('lists every reason at once (422), and keeps shape errors apart (400)', { timeout: 60_000 }, async () => {
     const key = await workspace();
