@@ -197,9 +197,18 @@ async function main() {
     const client = new Client({ connection });
     let events = 0;
     let bytes = 0;
+    let largestPayloadBytes = 0;
+    const largest = (v: unknown): void => {
+      if (!v || typeof v !== 'object') return;
+      if ('data' in v && 'metadata' in v && v.data instanceof Uint8Array) {
+        largestPayloadBytes = Math.max(largestPayloadBytes, v.data.length);
+      }
+      for (const child of Object.values(v)) largest(child);
+    };
     for await (const w of client.workflow.list()) {
       events += w.historyLength;
       bytes += w.historySize ?? 0;
+      largest(await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory());
     }
     await connection.close();
     const proc = await procStats(service.pid);
@@ -217,7 +226,7 @@ async function main() {
       naiveRatio: Math.round((settled / endToEndSeconds / naiveUsersPerSec) * 10) / 10,
       latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
       perPartner,
-      largestPayloadBytes: null,
+      largestPayloadBytes,
       historyEventsPerRun: events,
       historyBytesPerUser: Math.round((bytes / USERS) * 100) / 100,
       // One process runs the API and the worker (and the sandbox partners) under npm start.
