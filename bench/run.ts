@@ -193,7 +193,11 @@ async function main() {
     latencies.sort((a, b) => a - b);
 
     // Temporal's side: history events and bytes of every workflow of the run.
-    const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
+    // History pages of steps holding many 512 KB signals outgrow gRPC's default 4 MB.
+    const connection = await Connection.connect({
+      address: `127.0.0.1:${ports.temporal}`,
+      channelArgs: { 'grpc.max_receive_message_length': 256 * 1024 * 1024 },
+    });
     const client = new Client({ connection });
     let events = 0;
     let bytes = 0;
