@@ -25,3 +25,9 @@ export function sameSecret(a: string, b: string): boolean {
 
 export const bearer = (header: string | undefined): string | null =>
   /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1] ?? null;
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/** The caller is on this machine (sandbox-mode codec calls, an unconfigured metrics scraper). */
+export const fromLoopback = (req: { socket: { remoteAddress?: string } }): boolean =>
+  LOOPBACK.has(req.socket.remoteAddress ?? '');

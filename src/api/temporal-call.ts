@@ -1,4 +1,5 @@
 import { isGrpcServiceError, type ConnectionLike } from '@temporalio/client';
+import { TemporalTimeout, withinTime } from '../temporal/client.js';
 import { ApiError } from './errors.js';
 
 /** API.md: Temporal unreachable → 503 within 5 s, never a hang. */
@@ -11,28 +12,15 @@ export const unavailable = () => new ApiError(503, 'unavailable', 'Temporal is n
 
 /**
  * Runs a Temporal call bounded in time: past the deadline (or when Temporal cannot be reached)
- * the caller gets 503 `unavailable`. A lazy connection's first connect ignores deadlines, so a
- * timer bounds it too, aborting the call at the same moment.
+ * the caller gets 503 `unavailable`.
  */
 export async function temporalCall<T>(connection: ConnectionLike, fn: () => Promise<T>): Promise<T> {
-  const abort = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      abort.abort();
-      reject(unavailable());
-    }, TIMEOUT_MS);
-  });
-  const call = connection.withAbortSignal(abort.signal, () => connection.withDeadline(Date.now() + TIMEOUT_MS, fn));
   try {
-    return await Promise.race([call, timedOut]);
+    return await withinTime(connection, TIMEOUT_MS, fn);
   } catch (err) {
-    if (isUnreachable(err)) throw unavailable();
+    if (err instanceof TemporalTimeout || isUnreachable(err)) throw unavailable();
     if (hasCode(err, RESOURCE_EXHAUSTED)) throw busy();
     throw err;
-  } finally {
-    clearTimeout(timer);
-    call.catch(() => {}); // settled after the timer: nobody is waiting for it
   }
 }
 

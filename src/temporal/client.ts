@@ -1,4 +1,4 @@
-import { Client, Connection, type DataConverter, type TLSConfig } from '@temporalio/client';
+import { Client, Connection, type ConnectionLike, type DataConverter, type TLSConfig } from '@temporalio/client';
 
 /** How to reach a remote cluster or Temporal Cloud (config.ts: TEMPORAL_API_KEY, TEMPORAL_TLS_*). */
 export interface TemporalSecurity {
@@ -19,35 +19,40 @@ export function createClient(connection: Connection, namespace: string, dataConv
   return new Client({ connection, namespace, dataConverter });
 }
 
+/** A Temporal call that did not answer within its time. */
+export class TemporalTimeout extends Error {
+  override name = 'TemporalTimeout';
+}
+
 /**
- * True when Temporal answers for `namespace` within `timeoutMs`, never later: a lazy
- * connection's first connect ignores deadlines and abort signals, so a timer bounds the wait,
- * and the call is aborted at the same moment so the client's own retries stop with it.
+ * Runs a Temporal call bounded in time, never later: a lazy connection's first connect ignores
+ * deadlines and abort signals, so a timer bounds the wait, and the call is aborted at the same
+ * moment so the client's own retries stop with it. Past the time it rejects with TemporalTimeout.
  */
-export async function temporalAnswers(connection: Connection, namespace: string, timeoutMs: number): Promise<boolean> {
+export async function withinTime<T>(connection: ConnectionLike, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
   const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<false>((resolve) => {
+  const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       abort.abort();
-      resolve(false);
+      reject(new TemporalTimeout(`Temporal did not answer within ${timeoutMs} ms`));
     }, timeoutMs);
   });
-  const answered = connection
-    .withAbortSignal(abort.signal, () =>
-      connection.withDeadline(Date.now() + timeoutMs, () =>
-        connection.workflowService.describeNamespace({ namespace }),
-      ),
-    )
-    .then(
-      () => true,
-      () => false,
-    );
+  const call = connection.withAbortSignal(abort.signal, () => connection.withDeadline(Date.now() + timeoutMs, fn));
   try {
-    return await Promise.race([answered, timedOut]);
+    return await Promise.race([call, timedOut]);
   } finally {
     clearTimeout(timer);
+    call.catch(() => {}); // settled after the timer: nobody is waiting for it
   }
+}
+
+/** True when Temporal answers for `namespace` within `timeoutMs`, never later. */
+export function temporalAnswers(connection: Connection, namespace: string, timeoutMs: number): Promise<boolean> {
+  return withinTime(connection, timeoutMs, () => connection.workflowService.describeNamespace({ namespace })).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Waits until Temporal serves `namespace` (a fresh dev server registers it a moment after it listens). */

@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { maxInAnyWindow } from '../../bench/stats.js';
 import { emptyWindow, takeSlot } from '../../workflows/rate-window.js';
 
 const request = (now: number) => ({ now, limit: 10, windowMs: 1_000, lateMs: 40 });
-
-/** The most sends in any sliding window of `ms` (half-open, as the sandbox counts). */
-function maxInAnyWindow(times: number[], ms: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let max = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[i]! - sorted[j]! >= ms) j++;
-    max = Math.max(max, i - j + 1);
-  }
-  return max;
-}
 
 describe('rate window slots', () => {
   it('spreads the limit over the window, and keeps `limit` slots a window plus the lateness allowance apart', () => {

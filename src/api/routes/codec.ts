@@ -9,7 +9,7 @@ import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { AccessTokenVerifier } from '../access-token.js';
 import { ApiError } from '../errors.js';
-import { bearer, sameSecret } from '../keys.js';
+import { bearer, fromLoopback, sameSecret } from '../keys.js';
 import { parse } from '../validate.js';
 
 export interface CodecRouteOptions {
@@ -31,8 +31,6 @@ export const CodecBody = z
   })
   .meta({ id: 'CodecPayloads' });
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
-
 export function codecRoutes(o: CodecRouteOptions): Router {
   const r = Router();
   const cors: RequestHandler = (req, res, next) => {
@@ -48,7 +46,7 @@ export function codecRoutes(o: CodecRouteOptions): Router {
     next();
   };
   const auth: RequestHandler = async (req, _res, next) => {
-    if (o.sandbox && LOOPBACK.has(req.socket.remoteAddress ?? '')) return next();
+    if (o.sandbox && fromLoopback(req)) return next();
     const key = bearer(req.header('authorization'));
     const allowed =
       key !== null &&

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Metrics } from '../../observability/metrics.js';
 import { ApiError } from '../errors.js';
-import { bearer, sameSecret } from '../keys.js';
+import { bearer, fromLoopback, sameSecret } from '../keys.js';
 
 export interface MetricsRouteOptions {
   metrics: Metrics;
@@ -11,14 +11,12 @@ export interface MetricsRouteOptions {
   token?: string;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
-
 /** `GET /metrics`: Prometheus text, for the scraper (loopback, or the configured token). */
 export function metricsRoutes(o: MetricsRouteOptions): Router {
   const r = Router();
   r.get('/metrics', async (req, res) => {
     const key = bearer(req.header('authorization'));
-    const allowed = o.token ? key !== null && sameSecret(key, o.token) : LOOPBACK.has(req.socket.remoteAddress ?? '');
+    const allowed = o.token ? key !== null && sameSecret(key, o.token) : fromLoopback(req);
     if (!allowed) throw new ApiError(401, 'unauthorized', 'Metrics are for the configured scraper.');
     const ours = await o.metrics.registry.metrics();
     const sdk = o.sdkMetricsUrl
