@@ -16,7 +16,7 @@ import { Client, Connection } from '@temporalio/client';
 import { CAPABILITIES } from '../activities/partners/capabilities.js';
 import { toRow } from '../activities/partners/identifiers.js';
 import { createPartners } from '../activities/partners/registry.js';
-import { spawnServer } from '../src/temporal/process.js';
+import { freePort, spawnServer } from '../src/temporal/process.js';
 import type { PartnerId } from '../workflows/types.js';
 import { fifoLatencies, percentile } from './stats.js';
 
@@ -44,16 +44,6 @@ const AD_ACCOUNT: Record<PartnerId, string> = {
 };
 
 const progress = (line: string) => process.stderr.write(`\r\x1b[2K${line}`);
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** /proc facts of a process: peak RSS (MB) and CPU seconds. */
 async function procStats(pid: number): Promise<{ peakRssMb: number; cpuSeconds: number }> {

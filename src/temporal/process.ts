@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 
 /** A server we started and must stop: no orphan process, no port left bound. */
 export interface ServerProcess {
@@ -97,5 +97,17 @@ export function canConnect(host: string, port: number): Promise<boolean> {
       resolve(false);
     });
     socket.once('error', () => resolve(false));
+  });
+}
+
+/** A port the OS just handed out on loopback (closed again, so a server can bind it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
   });
 }
