@@ -1,24 +1,28 @@
 /**
- * `npm run bench`: the whole product end to end — `npm start` in its own process (dev server,
- * worker, API, sandbox partners), load driven through the public HTTP API by several concurrent
- * clients, until every user is settled. Prints a table and writes bench/results.json.
+ * `npm run bench`: the whole product end to end. Starts its own Temporal dev server, sandbox
+ * partners, API and worker, each in its own process (or uses running ones: --api, --sandbox,
+ * --temporal, --admin-key), launches one step per partner, drives users through the public
+ * HTTP API from several concurrent clients, waits until every user is settled, measures the
+ * naive designs against the same Temporal and sandbox, prints a table and writes
+ * bench/results.json (or --out).
  *
  *   npm run bench -- [--users 200000] [--partners linkedin,facebook,pinterest,tiktok]
- *                    [--limits off|on] [--clients 8] [--duration 300]
+ *                    [--limits off|on] [--clients 8] [--duration 300] [--workers 1]
+ *                    [--users-per-request N] [--naive-seconds 10] [--cpu-prof] [--out file]
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { CAPABILITIES } from '../activities/partners/capabilities.js';
-import { toRow } from '../activities/partners/identifiers.js';
-import { createPartners } from '../activities/partners/registry.js';
-import { freePort, spawnServer } from '../src/temporal/process.js';
+import { capabilitiesFrom } from '../activities/partners/capabilities.js';
 import type { PartnerId } from '../workflows/types.js';
-import { fifoLatencies, percentile } from './stats.js';
+import { perUserRequests, perUserWorkflows } from './naive/baseline.js';
+import { progress } from './progress.js';
+import { startStack, type BenchStack } from './stack.js';
+import { ceilingUsedPct, fifoLatencies, percentile } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -28,6 +32,17 @@ const { values } = parseArgs({
     limits: { type: 'string', default: 'off' },
     clients: { type: 'string', default: '8' },
     duration: { type: 'string', default: '300' },
+    workers: { type: 'string', default: '1' },
+    'worker-heap-mb': { type: 'string' },
+    'users-per-request': { type: 'string' },
+    'max-pending': { type: 'string' },
+    'naive-seconds': { type: 'string', default: '10' },
+    'cpu-prof': { type: 'boolean', default: false },
+    out: { type: 'string', default: join(ROOT, 'bench/results.json') },
+    api: { type: 'string' },
+    sandbox: { type: 'string' },
+    temporal: { type: 'string' },
+    'admin-key': { type: 'string' },
   },
 });
 const USERS = Number(values.users);
@@ -35,255 +50,305 @@ const PARTNERS = values.partners.split(',') as PartnerId[];
 const LIMITS = values.limits === 'on';
 const CLIENTS = Number(values.clients);
 const DEADLINE = Date.now() + Number(values.duration) * 1_000;
-const PER_REQUEST = 10_000;
+const NAIVE_SECONDS = Number(values['naive-seconds']);
+const PER_API_REQUEST = 10_000;
 const AD_ACCOUNT: Record<PartnerId, string> = {
   linkedin: '501',
   facebook: '601',
   pinterest: '5490001',
   tiktok: '7001',
 };
+for (const p of PARTNERS) if (!(p in AD_ACCOUNT)) throw new Error(`--partners: unknown partner ${p}`);
+if (!(USERS > 0) || !(CLIENTS > 0)) throw new Error('--users and --clients must be positive numbers');
 
-const progress = (line: string) => process.stderr.write(`\r\x1b[2K${line}`);
+/**
+ * Limits lifted: the sandbox takes any rate, and the product is told the partners allow
+ * 100,000 requests a second. Either way `--users-per-request` overrides every partner's request
+ * size — with limits on, small requests let a short run keep each partner's rate limit busy.
+ */
+const partnerEnv: Record<string, string> = {};
+for (const p of PARTNERS) {
+  if (!LIMITS) partnerEnv[`${p.toUpperCase()}_REQUESTS_PER_SECOND`] = '100000';
+  if (values['users-per-request']) partnerEnv[`${p.toUpperCase()}_USERS_PER_REQUEST`] = values['users-per-request'];
+}
+if (values['max-pending']) partnerEnv.STEP_MAX_PENDING_USERS = values['max-pending'];
+const capabilities = capabilitiesFrom(partnerEnv);
+const bar = progress();
 
-/** /proc facts of a process: peak RSS (MB) and CPU seconds. */
-async function procStats(pid: number): Promise<{ peakRssMb: number; cpuSeconds: number }> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')).split(') ')[1]?.split(' ') ?? [];
-  const cpu = (Number(stat[11] ?? 0) + Number(stat[12] ?? 0)) / 100; // utime + stime, in clock ticks of 1/100 s
-  return { peakRssMb: Math.round(hwm), cpuSeconds: Math.round(cpu * 10) / 10 };
+async function stackFor(dataDir: string): Promise<BenchStack> {
+  if (values.api) {
+    if (!values.sandbox || !values.temporal || !values['admin-key']) {
+      throw new Error('--api needs --sandbox, --temporal and --admin-key too');
+    }
+    const zero = { peakRssMb: 0, cpuSeconds: 0, rssMb: 0 };
+    return {
+      api: values.api,
+      sandbox: values.sandbox,
+      temporal: values.temporal,
+      adminKey: values['admin-key'],
+      startRssMb: { api: 0, worker: 0, sandbox: 0, temporal: 0 },
+      stats: () => Promise.resolve({ api: zero, worker: zero, sandbox: zero, temporal: zero }),
+      stop: async () => {},
+    };
+  }
+  bar.note('starting the Temporal dev server, sandbox partners, API and worker (each its own process)…');
+  const cpuProfDir = values['cpu-prof'] ? join(ROOT, 'bench/profiles') : undefined;
+  if (cpuProfDir) await mkdir(cpuProfDir, { recursive: true });
+  return startStack({
+    dataDir,
+    limits: LIMITS,
+    env: partnerEnv,
+    workers: Number(values.workers),
+    workerNodeArgs: values['worker-heap-mb'] ? [`--max-old-space-size=${values['worker-heap-mb']}`] : [],
+    cpuProfDir,
+    onOutput: (part, line) => {
+      if (/\b(failed|error)\b/i.test(line) && !line.includes('"level":30') && part !== 'temporal') {
+        process.stderr.write(`\n[${part}] ${line}\n`);
+      }
+    },
+  });
 }
 
 async function main() {
   const dataDir = await mkdtemp(join(tmpdir(), 'audience-sync-bench-'));
-  const ports = { api: await freePort(), temporal: await freePort(), ui: await freePort(), sandbox: await freePort() };
-  const lifted = Object.fromEntries(
-    LIMITS ? [] : PARTNERS.map((p) => [`${p.toUpperCase()}_REQUESTS_PER_SECOND`, '100000']),
-  );
-  progress('starting npm start (dev server, worker, API, sandbox)…');
-  let ready!: () => void;
-  const isReady = new Promise<void>((r) => (ready = r));
-  const service = spawnServer(process.execPath, ['--import', 'tsx', join(ROOT, 'src/bin/start.ts')], {
-    env: {
-      ...process.env,
-      API_PORT: String(ports.api),
-      TEMPORAL_PORT: String(ports.temporal),
-      TEMPORAL_UI_PORT: String(ports.ui),
-      SANDBOX_PORT: String(ports.sandbox),
-      SDK_METRICS_PORT: String(await freePort()),
-      DATA_DIR: dataDir,
-      SANDBOX_RATE_LIMITS: LIMITS ? 'on' : 'off',
-      ...lifted,
-    },
-    onOutput: (line) => {
-      if (line.includes('press Ctrl-C to stop')) ready();
-      if (/failed|error/i.test(line) && !line.includes('"level":30')) process.stderr.write(`\n[service] ${line}\n`);
-    },
-  });
+  const stack = await stackFor(dataDir);
   try {
-    await isReady;
-    const api = `http://127.0.0.1:${ports.api}`;
-    const sandbox = `http://127.0.0.1:${ports.sandbox}`;
-    const adminKey = (await readFile(join(dataDir, 'admin-key'), 'utf8')).trim();
-    let retries = 0;
-    /** An API call as a client should make it: a 503 (Temporal busy or away) is retried after a pause. */
-    const call = async <T = Record<string, unknown>>(method: string, path: string, key: string, body?: unknown) => {
-      const text = body === undefined ? undefined : JSON.stringify(body);
-      let res: Response;
-      for (let attempt = 0; ; attempt++) {
-        res = await fetch(`${api}${path}`, {
-          method,
-          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-          body: text,
-        });
-        if (res.status !== 503 || attempt >= 20) break;
-        retries++;
-        await new Promise((r) => setTimeout(r, 100 * Math.min(attempt + 1, 10)));
-      }
-      if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${await res.text()}`);
-      return (res.status === 204 ? undefined : await res.json()) as T;
-    };
-    const key = (await call<{ apiKey: string }>('POST', '/v1/workspaces', adminKey, { name: 'bench' })).apiKey;
-    for (const p of PARTNERS) {
-      const token = `bench-${randomUUID()}`;
-      await fetch(`${sandbox}/_sandbox/${p}/tokens`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ accessToken: token }),
-      });
-      await call('PUT', `/v1/connections/${p}`, key, { accessToken: token });
-      await call('PUT', `/v1/connections/${p}/ad-accounts`, key, { adAccountIds: [AD_ACCOUNT[p]] });
-      await call('PUT', `/v1/canvases/bench/steps/${p}`, key, {
-        partner: p,
-        adAccountId: AD_ACCOUNT[p],
-        audience: { name: `bench-${p}`, create: true },
-        action: 'add',
-        fields: ['email'],
-      });
-    }
-
-    // Ingest: requests of 10,000 users, round-robin over the partners' steps, CLIENTS at a time.
-    const requests = Math.ceil(USERS / PER_REQUEST);
-    const entries: Record<string, [number, number][]> = Object.fromEntries(PARTNERS.map((p) => [p, []]));
-    let next = 0;
-    let accepted = 0;
-    const started = Date.now();
-    await Promise.all(
-      Array.from({ length: CLIENTS }, async () => {
-        for (let i = next++; i < requests; i = next++) {
-          const p = PARTNERS[i % PARTNERS.length]!;
-          const n = Math.min(PER_REQUEST, USERS - i * PER_REQUEST);
-          const users = Array.from({ length: n }, (_, j) => ({ id: `${i}-${j}`, email: `u${i}-${j}@bench.example` }));
-          await call('POST', `/v1/canvases/bench/steps/${p}/users`, key, { users, idempotencyKey: `r${i}` });
-          entries[p]!.push([Date.now(), n]);
-          accepted += n;
-          progress(`ingest ${accepted.toLocaleString()} / ${USERS.toLocaleString()} users`);
-        }
-      }),
-    );
-    const ingestSeconds = (Date.now() - started) / 1000;
-
-    // Settle: every user Synced or Errored.
-    let settled = 0;
-    while (settled < USERS && Date.now() < DEADLINE) {
-      await new Promise((r) => setTimeout(r, 250));
-      const views = await Promise.all(
-        PARTNERS.map((p) => call<{ metrics: Record<string, number> }>('GET', `/v1/canvases/bench/steps/${p}`, key)),
-      );
-      settled = views.reduce((a, v) => a + v.metrics.synced! + v.metrics.errored! + v.metrics.notSynced!, 0);
-      progress(`settled ${settled.toLocaleString()} / ${USERS.toLocaleString()} users`);
-    }
-    const endToEndSeconds = (Date.now() - started) / 1000;
-    process.stderr.write('\n');
-
-    const perPartner: Record<string, unknown> = {};
-    const latencies: number[] = [];
-    for (const p of PARTNERS) {
-      const s = (await (await fetch(`${sandbox}/_sandbox/${p}/stats`)).json()) as {
-        requests: number;
-        users: number;
-        rejected: Record<string, number>;
-        byKey: Record<string, { requests: number; maxRequestsInAnySecond: number }>;
-        arrivals: [number, number][];
-      };
-      const limit = LIMITS ? CAPABILITIES[p].requestsPerSecond : null;
-      const maxRequestsInAnySecond = Math.max(0, ...Object.values(s.byKey).map((k) => k.maxRequestsInAnySecond));
-      const sendSeconds = s.arrivals.length > 1 ? (s.arrivals.at(-1)![0] - s.arrivals[0]![0]) / 1000 : 0;
-      perPartner[p] = {
-        requests: s.requests,
-        usersPerRequest: Math.round(s.users / Math.max(1, s.arrivals.length)),
-        maxRequestsInAnySecond,
-        limit,
-        ceilingUsedPct:
-          limit && sendSeconds > 0 ? Math.round(((s.arrivals.length - 1) / sendSeconds / limit) * 1000) / 10 : null,
-        rejected: s.rejected,
-      };
-      latencies.push(...fifoLatencies(entries[p]!, s.arrivals, 10));
-    }
-    latencies.sort((a, b) => a - b);
-
-    // Temporal's side: history events and bytes of every workflow of the run.
-    // History pages of steps holding many 512 KB signals outgrow gRPC's default 4 MB.
-    const connection = await Connection.connect({
-      address: `127.0.0.1:${ports.temporal}`,
-      channelArgs: { 'grpc.max_receive_message_length': 256 * 1024 * 1024 },
-    });
-    const client = new Client({ connection });
-    let events = 0;
-    let bytes = 0;
-    let largestPayloadBytes = 0;
-    const largest = (v: unknown): void => {
-      if (!v || typeof v !== 'object') return;
-      if ('data' in v && 'metadata' in v && v.data instanceof Uint8Array) {
-        largestPayloadBytes = Math.max(largestPayloadBytes, v.data.length);
-      }
-      for (const child of Object.values(v)) largest(child);
-    };
-    for await (const w of client.workflow.list()) {
-      events += w.historyLength;
-      bytes += w.historySize ?? 0;
-      largest(await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory());
-    }
-    await connection.close();
-    const proc = await procStats(service.pid);
-    const naiveUsersPerSec = await naive(sandbox, PARTNERS[0]!);
-
-    const results = {
-      users: USERS,
-      partners: PARTNERS,
-      limits: LIMITS ? 'on' : 'off',
-      ingestUsersPerSec: Math.round(USERS / ingestSeconds),
-      endToEndUsersPerSec: Math.round(settled / endToEndSeconds),
-      settled,
-      retriedRequests: retries,
-      naiveUsersPerSec,
-      naiveRatio: Math.round((settled / endToEndSeconds / naiveUsersPerSec) * 10) / 10,
-      latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
-      perPartner,
-      largestPayloadBytes,
-      historyEventsPerRun: events,
-      historyBytesPerUser: Math.round((bytes / USERS) * 100) / 100,
-      // One process runs the API and the worker (and the sandbox partners) under npm start.
-      peakRssMb: { worker: proc.peakRssMb, api: proc.peakRssMb },
-      cpuSeconds: proc.cpuSeconds,
-    };
-    await writeFile(join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
-    console.table({
-      'ingest users/s': results.ingestUsersPerSec,
-      'end-to-end users/s': results.endToEndUsersPerSec,
-      'latency p50/p95/p99 ms': `${results.latencyMs.p50} / ${results.latencyMs.p95} / ${results.latencyMs.p99}`,
-      'history events': events,
-      'history bytes/user': results.historyBytesPerUser,
-      'peak RSS MB (service)': proc.peakRssMb,
-      'CPU s (service)': proc.cpuSeconds,
-    });
-    console.table(perPartner);
+    const results = await measure(stack);
+    await writeFile(resolve(values.out), `${JSON.stringify(results, null, 2)}\n`);
+    console.log(`\nwritten to ${resolve(values.out)}`);
   } finally {
-    await service.stop(15_000);
+    await stack.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
 }
 
-/**
- * The naive design, same sandbox: one partner request per user (no batching), CLIENTS in
- * flight, for 15 s — what a per-user call from the journey engine would achieve.
- */
-async function naive(sandbox: string, partner: PartnerId): Promise<number> {
-  progress(`naive baseline: one ${partner} request per user for 15 s…`);
-  const adapter = createPartners({ sandboxUrl: sandbox, env: {} })[partner]!;
-  const token = `naive-${randomUUID()}`;
-  await fetch(`${sandbox}/_sandbox/${partner}/tokens`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ accessToken: token }),
-  });
-  const target = {
-    adAccountId: AD_ACCOUNT[partner],
-    audienceName: 'naive',
-    action: 'add' as const,
-    fields: ['email' as const],
+async function measure(stack: BenchStack) {
+  let retries = 0;
+  /**
+   * An API call as a client should make it: a 503 (Temporal busy or away, or the step's backlog
+   * full) is retried after its Retry-After. Answers the body and when the accepted attempt was sent.
+   */
+  const send = async <T>(method: string, path: string, key: string, body?: unknown) => {
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    for (;;) {
+      const sentAt = Date.now();
+      const res = await fetch(`${stack.api}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: text,
+      });
+      if (res.status === 503 && Date.now() < DEADLINE) {
+        retries++;
+        await res.body?.cancel();
+        await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 1) * 1_000));
+        continue;
+      }
+      if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${await res.text()}`);
+      return { body: (res.status === 204 ? undefined : await res.json()) as T, sentAt };
+    }
   };
-  const audienceId = adapter.createAudienceWithUsers
-    ? (
-        await adapter.createAudienceWithUsers(token, { ...target, audienceId: null }, [
-          toRow(partner, ['email'], { email: 'n@b.example' })!,
-        ])
-      ).audience.id
-    : (await adapter.createAudience(token, target.adAccountId, 'naive')).id;
-  const until = Date.now() + 15_000;
-  let sent = 0;
+  const call = async <T = Record<string, unknown>>(method: string, path: string, key: string, body?: unknown) =>
+    (await send<T>(method, path, key, body)).body;
+  const canvas = `bench-${randomUUID().slice(0, 8)}`;
+  const key = (await call<{ apiKey: string }>('POST', '/v1/workspaces', stack.adminKey, { name: canvas })).apiKey;
+  for (const p of PARTNERS) {
+    const token = `bench-${randomUUID()}`;
+    await fetch(`${stack.sandbox}/_sandbox/${p}/tokens`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ accessToken: token }),
+    });
+    await call('PUT', `/v1/connections/${p}`, key, { accessToken: token });
+    await call('PUT', `/v1/connections/${p}/ad-accounts`, key, { adAccountIds: [AD_ACCOUNT[p]] });
+    await call('PUT', `/v1/canvases/${canvas}/steps/${p}`, key, {
+      partner: p,
+      adAccountId: AD_ACCOUNT[p],
+      audience: { name: `${canvas}-${p}`, create: true },
+      action: 'add',
+      fields: ['email'],
+    });
+  }
+  const before = await sandboxStats(stack.sandbox);
+
+  // Ingest: API requests of 10,000 users, round-robin over the partners' steps, CLIENTS at a time.
+  // A user enters when the request that was accepted is sent (its latency includes the API's own time).
+  const requests = Math.ceil(USERS / PER_API_REQUEST);
+  const entries: Record<string, [number, number][]> = Object.fromEntries(PARTNERS.map((p) => [p, []]));
+  let next = 0;
+  let accepted = 0;
   const started = Date.now();
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
-      while (Date.now() < until) {
-        const row = toRow(partner, ['email'], { email: `naive${sent}@b.example` })!;
-        await adapter.sendUsers(token, { ...target, audienceId }, [row]).catch(() => undefined);
-        sent++;
+      for (let i = next++; i < requests; i = next++) {
+        const p = PARTNERS[i % PARTNERS.length]!;
+        const n = Math.min(PER_API_REQUEST, USERS - i * PER_API_REQUEST);
+        const users = Array.from({ length: n }, (_, j) => ({ id: `${i}-${j}`, email: `u${i}-${j}@bench.example` }));
+        const { sentAt } = await send('POST', `/v1/canvases/${canvas}/steps/${p}/users`, key, {
+          users,
+          idempotencyKey: `r${i}`,
+        });
+        entries[p]!.push([sentAt, n]);
+        accepted += n;
+        bar.update('ingest', accepted, USERS);
       }
     }),
   );
-  process.stderr.write('\n');
-  return Math.round(sent / ((Date.now() - started) / 1000));
+  const ingestSeconds = (Date.now() - started) / 1000;
+
+  // Settle: every user Synced, Not Synced or Errored.
+  let settled = 0;
+  while (settled < USERS && Date.now() < DEADLINE) {
+    await new Promise((r) => setTimeout(r, 250));
+    const views = await Promise.all(
+      PARTNERS.map((p) => call<{ metrics: Record<string, number> }>('GET', `/v1/canvases/${canvas}/steps/${p}`, key)),
+    );
+    settled = views.reduce((a, v) => a + v.metrics.synced! + v.metrics.errored! + v.metrics.notSynced!, 0);
+    bar.update('settle', settled, USERS);
+  }
+  const endToEndSeconds = (Date.now() - started) / 1000;
+  bar.done();
+  if (settled < USERS) bar.note(`--duration reached with ${USERS - settled} users not settled`);
+
+  const after = await sandboxStats(stack.sandbox);
+  const perPartner: Record<string, unknown> = {};
+  const latencies: number[] = [];
+  for (const p of PARTNERS) {
+    const s = after[p]!;
+    const arrivals = s.arrivals.slice(before[p]!.arrivals.length);
+    const limit = LIMITS ? capabilities[p].requestsPerSecond : null;
+    perPartner[p] = {
+      requests: s.requests - before[p]!.requests,
+      usersPerRequest: Math.round(arrivals.reduce((a, [, n]) => a + n, 0) / Math.max(1, arrivals.length)),
+      maxUsersPerRequest: capabilities[p].maxUsersPerRequest,
+      maxRequestsInAnySecond: Math.max(0, ...Object.values(s.byKey).map((k) => k.maxRequestsInAnySecond)),
+      limit,
+      ceilingUsedPct: limit ? ceilingUsedPct(arrivals, limit) : null,
+      throttled: (s.rejected['429'] ?? 0) - (before[p]!.rejected['429'] ?? 0),
+      rejected: s.rejected,
+    };
+    const own = fifoLatencies(entries[p]!, arrivals, 10);
+    (perPartner[p] as Record<string, unknown>).latencyP99Ms = percentile(
+      [...own].sort((a, b) => a - b),
+      99,
+    );
+    latencies.push(...own);
+  }
+  latencies.sort((a, b) => a - b);
+  const history = await historyFacts(stack.temporal);
+  const processes = await stack.stats();
+
+  bar.note(`naive baseline: one workflow per user, 64 at a time, for ${NAIVE_SECONDS} s…`);
+  const naiveOptions = {
+    temporal: stack.temporal,
+    sandbox: stack.sandbox,
+    partner: PARTNERS[0]!,
+    adAccountId: AD_ACCOUNT[PARTNERS[0]!],
+    seconds: NAIVE_SECONDS,
+  };
+  const naiveUsersPerSec = await perUserWorkflows({
+    ...naiveOptions,
+    concurrency: 64,
+    onProgress: (n) => bar.update('naive', n, Math.max(n, 1)),
+  });
+  bar.note(`naive baseline: one partner request per user, ${CLIENTS} at a time, for ${NAIVE_SECONDS} s…`);
+  const naiveRequestsUsersPerSec = await perUserRequests({ ...naiveOptions, concurrency: CLIENTS });
+
+  const endToEnd = settled / endToEndSeconds;
+  const results = {
+    users: USERS,
+    partners: PARTNERS,
+    limits: LIMITS ? 'on' : 'off',
+    workers: Number(values.workers),
+    ingestUsersPerSec: Math.round(USERS / ingestSeconds),
+    endToEndUsersPerSec: Math.round(endToEnd),
+    endToEndSeconds: Math.round(endToEndSeconds * 10) / 10,
+    settled,
+    retriedRequests: retries,
+    naiveUsersPerSec,
+    naiveRatio: Math.round((endToEnd / naiveUsersPerSec) * 10) / 10,
+    naivePerRequestUsersPerSec: naiveRequestsUsersPerSec,
+    naivePerRequestRatio: Math.round((endToEnd / naiveRequestsUsersPerSec) * 10) / 10,
+    latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
+    perPartner,
+    largestPayloadBytes: history.largestPayloadBytes,
+    historyEventsPerRun: history.events,
+    historyBytesPerUser: Math.round((history.bytes / USERS) * 100) / 100,
+    workflowsPerRun: history.workflows,
+    peakRssMb: {
+      worker: processes.worker.peakRssMb,
+      api: processes.api.peakRssMb,
+      sandbox: processes.sandbox.peakRssMb,
+      temporal: processes.temporal.peakRssMb,
+    },
+    startRssMb: stack.startRssMb,
+    cpuSeconds: {
+      worker: processes.worker.cpuSeconds,
+      api: processes.api.cpuSeconds,
+      sandbox: processes.sandbox.cpuSeconds,
+      temporal: processes.temporal.cpuSeconds,
+    },
+  };
+  console.log();
+  console.table({
+    'ingest users/s': results.ingestUsersPerSec,
+    'end-to-end users/s': `${results.endToEndUsersPerSec} (${results.endToEndSeconds} s)`,
+    'naive users/s (workflow per user)': `${naiveUsersPerSec} → ours ×${results.naiveRatio}`,
+    'naive users/s (request per user)': `${naiveRequestsUsersPerSec} → ours ×${results.naivePerRequestRatio}`,
+    'latency p50/p95/p99 ms': `${results.latencyMs.p50} / ${results.latencyMs.p95} / ${results.latencyMs.p99}`,
+    'history events / bytes per user': `${history.events} / ${results.historyBytesPerUser}`,
+    'largest payload bytes': history.largestPayloadBytes,
+    'peak RSS MB worker/api/sandbox/temporal': Object.values(results.peakRssMb).join(' / '),
+    'RSS MB at start worker/api/sandbox/temporal': Object.values(results.startRssMb).join(' / '),
+    'CPU s worker/api/sandbox/temporal': Object.values(results.cpuSeconds).join(' / '),
+  });
+  console.table(perPartner);
+  return results;
+}
+
+interface SandboxStats {
+  requests: number;
+  rejected: Record<string, number>;
+  byKey: Record<string, { requests: number; maxRequestsInAnySecond: number }>;
+  arrivals: [number, number][];
+}
+
+async function sandboxStats(sandbox: string): Promise<Record<string, SandboxStats>> {
+  const entries = await Promise.all(
+    PARTNERS.map(async (p): Promise<[string, SandboxStats]> => [
+      p,
+      (await (await fetch(`${sandbox}/_sandbox/${p}/stats`)).json()) as SandboxStats,
+    ]),
+  );
+  return Object.fromEntries(entries);
+}
+
+/** Temporal's side: events, bytes and the largest payload over every workflow of the run. */
+async function historyFacts(address: string) {
+  // History pages of steps holding many 512 KB signals outgrow gRPC's default 4 MB.
+  const connection = await Connection.connect({
+    address,
+    channelArgs: { 'grpc.max_receive_message_length': 256 * 1024 * 1024 },
+  });
+  const client = new Client({ connection });
+  const facts = { events: 0, bytes: 0, largestPayloadBytes: 0, workflows: 0 };
+  const largest = (v: unknown): void => {
+    if (!v || typeof v !== 'object') return;
+    if ('data' in v && 'metadata' in v && v.data instanceof Uint8Array) {
+      facts.largestPayloadBytes = Math.max(facts.largestPayloadBytes, v.data.length);
+    }
+    for (const child of Object.values(v)) largest(child);
+  };
+  try {
+    for await (const w of client.workflow.list()) {
+      facts.workflows++;
+      facts.events += w.historyLength;
+      facts.bytes += w.historySize ?? 0;
+      largest(await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory());
+    }
+  } finally {
+    await connection.close();
+  }
+  return facts;
 }
 
 await main();

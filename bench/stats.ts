@@ -43,3 +43,13 @@ export function maxInAnyWindow(times: number[], ms = 1_000): number {
   }
   return max;
 }
+
+/**
+ * How much of a `limit` requests/s ceiling the arrivals used, in %: requests per second from
+ * the first arrival to the last (the partner was kept busy in between when backlogged).
+ */
+export function ceilingUsedPct(arrivals: [number, number][], limit: number): number | null {
+  if (arrivals.length < 2) return null;
+  const seconds = (arrivals.at(-1)![0] - arrivals[0]![0]) / 1000;
+  return Math.round(((arrivals.length - 1) / seconds / limit) * 1000) / 10;
+}

@@ -28,6 +28,18 @@ const PARTNER_URL = /^(LINKEDIN|FACEBOOK|PINTEREST|TIKTOK)_\w*URL$/;
 const EnvSchema = z.object({
   API_PORT: port(3000),
   SANDBOX_PORT: port(4010),
+  /** Sandbox partners already running elsewhere (another process, a shared one): none is started here. */
+  SANDBOX_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /** `off` runs the API without a worker (workers run apart: `npm run worker`). */
+  AUDIENCE_SYNC_WORKER: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  /** A workflow bundle built by `npm run build:workflows`; without it a worker bundles them as it starts. */
+  AUDIENCE_SYNC_WORKFLOW_BUNDLE: readableFile.optional(),
+  /** Back-pressure: a step holding this many users not yet sent answers 503 (retry) to new ones. */
+  STEP_MAX_PENDING_USERS: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .optional(),
   /** `off` lifts the sandbox partners' rate limits (benchmarks); users per request stay enforced. */
   SANDBOX_RATE_LIMITS: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   /** Where the worker's SDK serves its Prometheus metrics (loopback; appended to the API's /metrics). */
@@ -78,6 +90,14 @@ const EnvSchema = z.object({
 export interface Config {
   mode: 'sandbox' | 'production';
   sandboxRateLimits: boolean;
+  /** Partners' sandbox started elsewhere (undefined: `npm start` runs one on sandboxPort). */
+  sandboxUrl?: string;
+  /** Run the worker in this process (else only the API; workers run as `npm run worker`). */
+  runWorker: boolean;
+  /** Users a step may hold unsent before the API refuses more (undefined: the API's default). */
+  maxPendingUsersPerStep?: number;
+  /** A prebuilt workflow bundle (undefined: bundled as the worker starts). */
+  workflowBundle?: string;
   sdkMetricsPort: number;
   metricsToken?: string;
   operatorKey?: string;
@@ -139,6 +159,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     mode: e.AUDIENCE_SYNC_MODE,
     sandboxRateLimits: e.SANDBOX_RATE_LIMITS === 'on',
+    sandboxUrl: e.SANDBOX_URL?.replace(/\/+$/, ''),
+    runWorker: e.AUDIENCE_SYNC_WORKER === 'on',
+    maxPendingUsersPerStep: e.STEP_MAX_PENDING_USERS,
+    workflowBundle: e.AUDIENCE_SYNC_WORKFLOW_BUNDLE ? resolve(e.AUDIENCE_SYNC_WORKFLOW_BUNDLE) : undefined,
     sdkMetricsPort: e.SDK_METRICS_PORT,
     metricsToken: e.METRICS_TOKEN,
     operatorKey: e.AUDIENCE_SYNC_OPERATOR_KEY,

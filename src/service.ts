@@ -53,8 +53,8 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
   const security = { tls: config.temporal.tls, apiKey: config.temporal.apiKey };
   try {
     await ensurePortFree(config.host, config.apiPort, 'API_PORT');
-    await ensurePortFree(config.host, config.sandboxPort, 'SANDBOX_PORT');
-    await ensurePortFree('127.0.0.1', config.sdkMetricsPort, 'SDK_METRICS_PORT');
+    if (!config.sandboxUrl) await ensurePortFree(config.host, config.sandboxPort, 'SANDBOX_PORT');
+    if (config.runWorker) await ensurePortFree('127.0.0.1', config.sdkMetricsPort, 'SDK_METRICS_PORT');
     let devServer: DevServer | undefined;
     if (config.temporal.embedded) {
       await ensurePortFree(config.host, config.temporal.port, 'TEMPORAL_PORT');
@@ -78,7 +78,7 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
       failures.push(server.process.exited.then((code) => new Error(`the Temporal dev server exited (code ${code})`)));
     }
 
-    installRuntime({ metricsBindAddress: `127.0.0.1:${config.sdkMetricsPort}` });
+    if (config.runWorker) installRuntime({ metricsBindAddress: `127.0.0.1:${config.sdkMetricsPort}` });
     const metrics = createMetrics();
     const logger = createLogger();
     // The embedded dev server was waited for as it started; an external Temporal is checked here.
@@ -94,11 +94,15 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
           '(check TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE, or unset TEMPORAL_ADDRESS to run the embedded dev server)',
       );
     }
-    const sandbox = await startSandbox(config.host, config.sandboxPort, {
-      linkedinSegmentReadyMs: 5_000,
-      rateLimits: config.sandboxRateLimits,
-    });
-    stack.push(() => sandbox.close());
+    let sandboxUrl = config.sandboxUrl;
+    if (!sandboxUrl) {
+      const sandbox = await startSandbox(config.host, config.sandboxPort, {
+        linkedinSegmentReadyMs: 5_000,
+        rateLimits: config.sandboxRateLimits,
+      });
+      stack.push(() => sandbox.close());
+      sandboxUrl = sandbox.url;
+    }
 
     // Every payload and failure the service writes to Temporal is encrypted (codec.ts).
     const codec = new AesGcmCodec(
@@ -123,7 +127,7 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
         );
       });
     }
-    const partners = createPartners({ sandboxUrl: sandbox.url, env: process.env });
+    const partners = createPartners({ sandboxUrl, env: process.env });
     // Before any worker polls: the server holds each partner's rate limit on its queue.
     await applyPartnerRateLimits(
       clientConnection,
@@ -138,28 +142,32 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
           `needs Temporal Server 1.29+ with matching.enableFairness): ${err instanceof Error ? err.message : String(err)}`,
       );
     });
-    const { workers, connection: workerConnection } = await createWorkers({
-      address: config.temporal.address,
-      ...security,
-      namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
-      partners: Object.keys(partners) as PartnerId[],
-      dataConverter: converter,
-      activities: createActivities({
-        client: createClient(clientConnection, config.temporal.namespace, converter),
-        partners,
-        workflowTaskQueue: config.temporal.taskQueue,
-        metrics,
-      }),
-    });
-    const runs = workers.map((w) => w.run());
-    stack.push(() => stopWorkers(workers, runs, workerConnection));
-    failures.push(
-      Promise.race(runs).then(
-        () => new Error('a worker stopped'),
-        (err: unknown) => new Error(`a worker failed: ${err instanceof Error ? err.message : String(err)}`),
-      ),
-    );
+    // Without a worker here (AUDIENCE_SYNC_WORKER=off) the API serves alone; `npm run worker` processes do the work.
+    if (config.runWorker) {
+      const { workers, connection: workerConnection } = await createWorkers({
+        address: config.temporal.address,
+        ...security,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        partners: Object.keys(partners) as PartnerId[],
+        dataConverter: converter,
+        workflowBundlePath: config.workflowBundle,
+        activities: createActivities({
+          client: createClient(clientConnection, config.temporal.namespace, converter),
+          partners,
+          workflowTaskQueue: config.temporal.taskQueue,
+          metrics,
+        }),
+      });
+      const runs = workers.map((w) => w.run());
+      stack.push(() => stopWorkers(workers, runs, workerConnection));
+      failures.push(
+        Promise.race(runs).then(
+          () => new Error('a worker stopped'),
+          (err: unknown) => new Error(`a worker failed: ${err instanceof Error ? err.message : String(err)}`),
+        ),
+      );
+    }
 
     const temporal: Connection = lazyConnection(config.temporal.address, security);
     stack.push(() => temporal.close());
@@ -170,11 +178,12 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
       partners,
       adminKey: config.adminKey ?? (await sandboxAdminKey(config.dataDir, log)),
       publicUrl: config.publicUrl,
+      maxPendingUsersPerStep: config.maxPendingUsersPerStep,
       log,
       dataConverter: converter,
       metrics: {
         metrics,
-        sdkMetricsUrl: `http://127.0.0.1:${config.sdkMetricsPort}/metrics`,
+        sdkMetricsUrl: config.runWorker ? `http://127.0.0.1:${config.sdkMetricsPort}/metrics` : undefined,
         token: config.metricsToken,
       },
       logger,
@@ -199,7 +208,7 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
         api: `http://${config.host}:${config.apiPort}`,
         temporal: config.temporal.address,
         ui: devServer?.uiUrl,
-        sandbox: sandbox.url,
+        sandbox: sandboxUrl,
       },
       failed: Promise.race(failures),
       stop,

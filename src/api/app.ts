@@ -4,7 +4,7 @@ import { Client, type Connection, type DataConverter } from '@temporalio/client'
 import type { PartnerAdapter } from '../../activities/partners/types.js';
 import type { PartnerId } from '../../workflows/types.js';
 import { createAuth } from './auth.js';
-import type { ApiContext } from './context.js';
+import { DEFAULT_MAX_PENDING_USERS, type ApiContext } from './context.js';
 import { openApiDocument } from './contract.js';
 import { errorHandler, notFound } from './errors.js';
 import type { Logger } from 'pino';
@@ -34,6 +34,8 @@ export interface AppDeps {
   codec?: CodecRouteOptions;
   metrics?: MetricsRouteOptions;
   logger?: Logger;
+  /** Users a step may hold unsent before new ones are refused with 503 (default DEFAULT_MAX_PENDING_USERS). */
+  maxPendingUsersPerStep?: number;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -51,6 +53,7 @@ export function createApp(deps: AppDeps): Express {
     stateSecret: createHash('sha256').update(`oauth-state:${deps.adminKey}`).digest('hex'),
     publicUrl: deps.publicUrl.replace(/\/$/, ''),
     metrics: deps.metrics?.metrics,
+    maxPendingUsersPerStep: deps.maxPendingUsersPerStep ?? DEFAULT_MAX_PENDING_USERS,
   };
   const openApi = openApiDocument();
   const app = express();

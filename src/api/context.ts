@@ -6,6 +6,13 @@ import type { Auth } from './auth.js';
 import { ApiError } from './errors.js';
 
 /** What every route needs. */
+/**
+ * A step's backlog bound. Users held unsent live in the step workflow's memory and history, and
+ * wait: at the ~5,000 users/s one step sends on 2 cores, 50,000 is ~10 s of work (npm run bench).
+ * Past it, the journey engine keeps them (it retries the 503) instead of the worker.
+ */
+export const DEFAULT_MAX_PENDING_USERS = 50_000;
+
 export interface ApiContext {
   client: Client;
   /** The workflows' task queue (steps, connections and workspaces run there). */
@@ -17,6 +24,8 @@ export interface ApiContext {
   /** Where partners send the browser back: `<publicUrl>/v1/oauth/<partner>/callback`. */
   publicUrl: string;
   metrics?: Metrics;
+  /** Back-pressure: a step holding this many users not yet sent takes no more until it catches up. */
+  maxPendingUsersPerStep: number;
 }
 
 /** The adapter of a partner this deployment runs, or 400 naming the path parameter. */

@@ -12,6 +12,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details?: ErrorDetail[],
+    /** Sent as `Retry-After` (a 503 the client should retry). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -40,13 +42,15 @@ export const notFound: RequestHandler = (req, _res, next) => {
 export function errorHandler(log: (line: string) => void): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const e = toApiError(err);
-    if (e.status >= 500) {
+    // Load shed on purpose (a 503 with Retry-After: busy, backlog full) is the client's to retry, not a failure.
+    if (e.status >= 500 && e.retryAfterSeconds === undefined) {
       const cause = err instanceof Error && err.cause instanceof Error ? ` (${scrub(err.cause.message)})` : '';
       const what = err instanceof Error ? `${err.name}: ${scrub(err.message)}${cause}` : 'error';
       log(`${req.method} ${req.route ? String((req.route as { path: unknown }).path) : req.path} failed: ${what}`);
     }
     const body: { code: string; message: string; details?: ErrorDetail[] } = { code: e.code, message: e.message };
     if (e.details) body.details = e.details;
+    if (e.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(e.retryAfterSeconds));
     res.status(e.status).json({ error: body });
   };
 }

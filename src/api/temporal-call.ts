@@ -27,7 +27,8 @@ export async function temporalCall<T>(connection: ConnectionLike, fn: () => Prom
 const RESOURCE_EXHAUSTED = 8;
 
 /** Temporal shed the call (too many at once on one workflow): nothing was recorded, a retry is safe. */
-export const busy = () => new ApiError(503, 'unavailable', 'Temporal is busy with this step; retry shortly.');
+export const busy = () =>
+  new ApiError(503, 'unavailable', 'Temporal is busy with this step; retry shortly.', undefined, 1);
 
 const isUnreachable = (err: unknown) => [...UNREACHABLE].some((code) => hasCode(err, code));
 

@@ -10,7 +10,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { z } from 'zod';
 import { createActivities } from '../../activities/index.js';
 import { createPartners } from '../../activities/partners/registry.js';
 import type { PartnerId } from '../../workflows/types.js';
@@ -40,10 +39,7 @@ try {
 if (config.temporal.embedded) {
   fail('set TEMPORAL_ADDRESS (host:port of the Temporal service); `npm start` runs a worker with its own dev server');
 }
-const sandbox = z
-  .url({ protocol: /^https?$/ })
-  .safeParse(process.env.SANDBOX_URL ?? `http://${config.host}:${config.sandboxPort}`);
-if (!sandbox.success) fail('invalid configuration: SANDBOX_URL must be an http(s) URL');
+const sandboxUrl = config.sandboxUrl ?? `http://${config.host}:${config.sandboxPort}`;
 
 // The API's payload keys: from the environment, or in sandbox mode the file the API generated in
 // DATA_DIR. A worker never makes its own: nothing else could read what it wrote.
@@ -79,7 +75,7 @@ await waitForTemporal(address, namespace, 60_000, security).catch(() =>
 );
 
 const clientConnection = await Connection.connect({ address, ...security });
-const partners = createPartners({ sandboxUrl: sandbox.data.replace(/\/+$/, ''), env: process.env });
+const partners = createPartners({ sandboxUrl, env: process.env });
 // Idempotent, and what the API applies too: a worker started first never polls an unlimited queue.
 await applyPartnerRateLimits(
   clientConnection,
@@ -101,6 +97,7 @@ const { workers, connection } = await createWorkers({
   taskQueue,
   partners: Object.keys(partners) as PartnerId[],
   dataConverter: converter,
+  workflowBundlePath: config.workflowBundle,
   activities: createActivities({
     client: createClient(clientConnection, namespace, converter),
     partners,

@@ -190,6 +190,44 @@ describe('HTTP API: the partner side changing under a running step', () => {
   );
 });
 
+describe('HTTP API: back-pressure', () => {
+  it(
+    'a step holding 50,000 unsent users answers 503 with Retry-After to more, records none of them, and takes them once it drains',
+    { timeout: 120_000 },
+    async () => {
+      const key = await workspace();
+      const token = await connected(key, 'tiktok', '7001');
+      const path = stepPath('c', 'backlog');
+      expect((await api.call('PUT', path, key, launchBody('tiktok', '7001', 'backlog'))).status).toBe(201);
+      // Disconnected: the step pauses and holds what enters.
+      expect((await api.call('DELETE', '/v1/connections/tiktok', key)).status).toBe(204);
+      await untilStep(key, path, (s) => s.state === 'paused_invalid_token');
+      const users = (from: number) =>
+        Array.from({ length: 10_000 }, (_, i) => ({ id: `u${from + i}`, email: `b${from + i}@example.com` }));
+      for (let n = 0; n < 50_000; n += 10_000) {
+        expect((await api.call('POST', `${path}/users`, key, { users: users(n) })).status).toBe(202);
+      }
+      const refused = await api.call('POST', `${path}/users`, key, { users: users(50_000), idempotencyKey: 'late' });
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('retry-after')).toBe('2');
+      expect(refused.body.error).toMatchObject({
+        code: 'unavailable',
+        message: expect.stringContaining('50000 users'),
+      });
+      const held = await untilStep(key, path, () => true);
+      expect(held.metrics).toMatchObject({ entered: 50_000, pending: 50_000, synced: 0 });
+
+      // Reconnected, the step drains its backlog and the retried request is taken.
+      expect((await api.call('PUT', '/v1/connections/tiktok', key, { accessToken: token })).status).toBe(200);
+      await untilStep(key, path, (s) => s.metrics.pending < 50_000, 60_000);
+      const retried = await api.call('POST', `${path}/users`, key, { users: users(50_000), idempotencyKey: 'late' });
+      expect(retried.status).toBe(202);
+      const done = await untilStep(key, path, (s) => s.metrics.synced === 60_000, 60_000);
+      expect(done.metrics).toMatchObject({ entered: 60_000, pending: 0, errored: 0 });
+    },
+  );
+});
+
 describe('HTTP API: 25,000 users to each partner', () => {
   const cases: [PartnerId, string][] = [
     ['linkedin', '501'],

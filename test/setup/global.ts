@@ -1,10 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { startDevServer, type DevServer } from '../../src/temporal/devserver.js';
+import { writeWorkflowBundle } from '../../src/temporal/worker.js';
 import { defaultToolchainContext, resolveAll } from '../../src/temporal/toolchain/index.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes.js';
 import { freePort } from '../helpers/ports.js';
@@ -54,12 +54,8 @@ async function startWithRetry(exe: string, dir: string, tries = 3): Promise<DevS
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const bins = await resolveAll(defaultToolchainContext(process.env, (l) => console.error(`[harness] ${l}`)));
   const dir = await mkdtemp(join(tmpdir(), 'audience-sync-test-'));
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: FIXTURE_WORKFLOWS,
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
-  });
   const workflowBundlePath = join(dir, 'workflow-bundle.js');
-  await writeFile(workflowBundlePath, code);
+  await writeWorkflowBundle(workflowBundlePath, FIXTURE_WORKFLOWS);
   const dev = await startWithRetry(bins.cli.path, dir);
   project.provide('harness', {
     devServerAddress: dev.address,

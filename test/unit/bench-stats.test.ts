@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fifoLatencies, maxInAnyWindow, percentile } from '../../bench/stats.js';
+import { bar } from '../../bench/progress.js';
+import { ceilingUsedPct, fifoLatencies, maxInAnyWindow, percentile } from '../../bench/stats.js';
 
 describe('benchmark arithmetic', () => {
   it('matches arrivals to entries first-in first-out', () => {
@@ -25,5 +26,20 @@ describe('benchmark arithmetic', () => {
       50, 95, 99, 100,
     ]);
     expect(maxInAnyWindow([0, 100, 999, 1_000, 1_500])).toBe(3);
+  });
+});
+
+describe('benchmark ceiling use and progress bar', () => {
+  it('reads the ceiling used from first to last arrival', () => {
+    // 11 requests over 2 s at a 10/s limit: 5 a second, half the ceiling.
+    const arrivals = Array.from({ length: 11 }, (_, i): [number, number] => [i * 200, 100]);
+    expect(ceilingUsedPct(arrivals, 10)).toBe(50);
+    expect(ceilingUsedPct([[0, 1]], 10)).toBeNull();
+  });
+
+  it('draws the share done', () => {
+    expect(bar(0, 10, 10)).toBe('[░░░░░░░░░░]   0 %');
+    expect(bar(5, 10, 10)).toBe('[█████░░░░░]  50 %');
+    expect(bar(12, 10, 10)).toBe('[██████████] 100 %');
   });
 });

@@ -24,6 +24,41 @@ describe('loadConfig', () => {
     expect(c.temporal).toMatchObject({ address: 'temporal.internal:7233', embedded: false });
   });
 
+  it('runs the API alone, against sandbox partners elsewhere, with a prebuilt bundle and a backlog bound', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bundle-'));
+    await writeFile(join(dir, 'w.js'), '');
+    const c = loadConfig({
+      AUDIENCE_SYNC_WORKER: 'off',
+      SANDBOX_URL: 'http://sandbox.internal:4010/',
+      AUDIENCE_SYNC_WORKFLOW_BUNDLE: join(dir, 'w.js'),
+      STEP_MAX_PENDING_USERS: '20000',
+    });
+    expect(c).toMatchObject({
+      runWorker: false,
+      sandboxUrl: 'http://sandbox.internal:4010',
+      workflowBundle: join(dir, 'w.js'),
+      maxPendingUsersPerStep: 20_000,
+    });
+    expect(loadConfig({})).toMatchObject({ runWorker: true, sandboxUrl: undefined, maxPendingUsersPerStep: undefined });
+    expect(() =>
+      loadConfig({
+        AUDIENCE_SYNC_WORKER: 'maybe',
+        SANDBOX_URL: 'ftp://x',
+        AUDIENCE_SYNC_WORKFLOW_BUNDLE: join(dir, 'missing.js'),
+        STEP_MAX_PENDING_USERS: '0',
+      }),
+    ).toThrow(
+      new ConfigError(
+        [
+          'invalid configuration: SANDBOX_URL must be an http(s) URL',
+          'invalid configuration: AUDIENCE_SYNC_WORKER must be on or off',
+          'invalid configuration: AUDIENCE_SYNC_WORKFLOW_BUNDLE must name a readable file',
+          'invalid configuration: STEP_MAX_PENDING_USERS must be at least 1',
+        ].join('\n'),
+      ),
+    );
+  });
+
   it('connects to Temporal Cloud with an API key (TLS implied) or with mTLS files', async () => {
     expect(loadConfig({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY: 'k' }).temporal).toMatchObject({
       tls: true,

@@ -22,6 +22,14 @@ const PATH = '/v1/canvases/:canvasId/steps/:stepId';
 const StepPath = z.object({ canvasId: Id, stepId: Id });
 
 const stepNotFound = () => new ApiError(404, 'step_not_found', 'No step was launched at this path in this workspace.');
+const backlogFull = (pending: number) =>
+  new ApiError(
+    503,
+    'unavailable',
+    `This step holds ${pending} users not yet sent to the partner; nothing was recorded, retry shortly.`,
+    undefined,
+    2,
+  );
 const stepStopped = () => new ApiError(409, 'step_stopped', 'The step is stopped; it takes no more users.');
 const refused = (problems: LaunchProblem[]) =>
   new ApiError(
@@ -131,6 +139,7 @@ export function stepRoutes(ctx: ApiContext): Router {
     const body = parse(PostUsers, req.body);
     const view = await launchedView(ids);
     if (view.state === 'stopping' || view.state === 'stopped') throw stepStopped();
+    if (view.metrics.pending >= ctx.maxPendingUsersPerStep) throw backlogFull(view.metrics.pending);
     const plan = planEntry(body.users, view.config);
     // Each part is its own signal with its own key: a retry after a partial failure counts only what is missing.
     const key = body.idempotencyKey ?? randomUUID();
