@@ -8,7 +8,8 @@
  *
  *   npm run bench -- [--users 200000] [--partners linkedin,facebook,pinterest,tiktok]
  *                    [--limits off|on] [--clients 8] [--duration 300] [--workers 1]
- *                    [--users-per-request N] [--naive-seconds 10] [--cpu-prof] [--out file]
+ *                    [--users-per-request N] [--steps-per-partner 1] [--max-pending N]
+ *                    [--worker-heap-mb N] [--naive-seconds 10] [--cpu-prof] [--out file]
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     'worker-heap-mb': { type: 'string' },
     'users-per-request': { type: 'string' },
     'max-pending': { type: 'string' },
+    'steps-per-partner': { type: 'string', default: '1' },
     'naive-seconds': { type: 'string', default: '10' },
     'cpu-prof': { type: 'boolean', default: false },
     out: { type: 'string', default: join(ROOT, 'bench/results.json') },
@@ -51,6 +53,12 @@ const LIMITS = values.limits === 'on';
 const CLIENTS = Number(values.clients);
 const DEADLINE = Date.now() + Number(values.duration) * 1_000;
 const NAIVE_SECONDS = Number(values['naive-seconds']);
+/** Several steps (journeys) on one ad account share its rate limit: together they can keep it busy. */
+const STEPS_PER_PARTNER = Number(values['steps-per-partner']);
+/** Every step of the run: `<partner>-<n>`, round-robin over the partners. */
+const STEPS = Array.from({ length: STEPS_PER_PARTNER }, (_, k) => k).flatMap((k) =>
+  PARTNERS.map((partner) => ({ partner, id: `${partner}-${k + 1}` })),
+);
 const PER_API_REQUEST = 10_000;
 const AD_ACCOUNT: Record<PartnerId, string> = {
   linkedin: '501',
@@ -160,17 +168,19 @@ async function measure(stack: BenchStack) {
     });
     await call('PUT', `/v1/connections/${p}`, key, { accessToken: token });
     await call('PUT', `/v1/connections/${p}/ad-accounts`, key, { adAccountIds: [AD_ACCOUNT[p]] });
-    await call('PUT', `/v1/canvases/${canvas}/steps/${p}`, key, {
-      partner: p,
-      adAccountId: AD_ACCOUNT[p],
-      audience: { name: `${canvas}-${p}`, create: true },
+  }
+  for (const step of STEPS) {
+    await call('PUT', `/v1/canvases/${canvas}/steps/${step.id}`, key, {
+      partner: step.partner,
+      adAccountId: AD_ACCOUNT[step.partner],
+      audience: { name: `${canvas}-${step.id}`, create: true },
       action: 'add',
       fields: ['email'],
     });
   }
   const before = await sandboxStats(stack.sandbox);
 
-  // Ingest: API requests of 10,000 users, round-robin over the partners' steps, CLIENTS at a time.
+  // Ingest: API requests of 10,000 users, round-robin over the steps, CLIENTS at a time.
   // A user enters when the request that was accepted is sent (its latency includes the API's own time).
   const requests = Math.ceil(USERS / PER_API_REQUEST);
   const entries: Record<string, [number, number][]> = Object.fromEntries(PARTNERS.map((p) => [p, []]));
@@ -180,14 +190,14 @@ async function measure(stack: BenchStack) {
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
       for (let i = next++; i < requests; i = next++) {
-        const p = PARTNERS[i % PARTNERS.length]!;
+        const step = STEPS[i % STEPS.length]!;
         const n = Math.min(PER_API_REQUEST, USERS - i * PER_API_REQUEST);
         const users = Array.from({ length: n }, (_, j) => ({ id: `${i}-${j}`, email: `u${i}-${j}@bench.example` }));
-        const { sentAt } = await send('POST', `/v1/canvases/${canvas}/steps/${p}/users`, key, {
+        const { sentAt } = await send('POST', `/v1/canvases/${canvas}/steps/${step.id}/users`, key, {
           users,
           idempotencyKey: `r${i}`,
         });
-        entries[p]!.push([sentAt, n]);
+        entries[step.partner]!.push([sentAt, n]);
         accepted += n;
         bar.update('ingest', accepted, USERS);
       }
@@ -200,7 +210,9 @@ async function measure(stack: BenchStack) {
   while (settled < USERS && Date.now() < DEADLINE) {
     await new Promise((r) => setTimeout(r, 250));
     const views = await Promise.all(
-      PARTNERS.map((p) => call<{ metrics: Record<string, number> }>('GET', `/v1/canvases/${canvas}/steps/${p}`, key)),
+      STEPS.map((step) =>
+        call<{ metrics: Record<string, number> }>('GET', `/v1/canvases/${canvas}/steps/${step.id}`, key),
+      ),
     );
     settled = views.reduce((a, v) => a + v.metrics.synced! + v.metrics.errored! + v.metrics.notSynced!, 0);
     bar.update('settle', settled, USERS);
@@ -222,7 +234,9 @@ async function measure(stack: BenchStack) {
       maxUsersPerRequest: capabilities[p].maxUsersPerRequest,
       maxRequestsInAnySecond: Math.max(0, ...Object.values(s.byKey).map((k) => k.maxRequestsInAnySecond)),
       limit,
-      ceilingUsedPct: limit ? ceilingUsedPct(arrivals, limit) : null,
+      // While backlogged: the middle 80 % of the requests (the whole send period beside it).
+      ceilingUsedPct: limit ? ceilingUsedPct(arrivals, limit, 0.1) : null,
+      ceilingUsedWholeRunPct: limit ? ceilingUsedPct(arrivals, limit) : null,
       throttled: (s.rejected['429'] ?? 0) - (before[p]!.rejected['429'] ?? 0),
       rejected: s.rejected,
     };
@@ -259,6 +273,7 @@ async function measure(stack: BenchStack) {
     partners: PARTNERS,
     limits: LIMITS ? 'on' : 'off',
     workers: Number(values.workers),
+    stepsPerPartner: STEPS_PER_PARTNER,
     ingestUsersPerSec: Math.round(USERS / ingestSeconds),
     endToEndUsersPerSec: Math.round(endToEnd),
     endToEndSeconds: Math.round(endToEndSeconds * 10) / 10,

@@ -46,10 +46,14 @@ export function maxInAnyWindow(times: number[], ms = 1_000): number {
 
 /**
  * How much of a `limit` requests/s ceiling the arrivals used, in %: requests per second from
- * the first arrival to the last (the partner was kept busy in between when backlogged).
+ * the first arrival to the last, leaving out `trim` of them at each end — the ramp-up before the
+ * partner is backlogged and the last requests as the backlog drains (0.1: the middle 80 %).
  */
-export function ceilingUsedPct(arrivals: [number, number][], limit: number): number | null {
-  if (arrivals.length < 2) return null;
-  const seconds = (arrivals.at(-1)![0] - arrivals[0]![0]) / 1000;
-  return Math.round(((arrivals.length - 1) / seconds / limit) * 1000) / 10;
+export function ceilingUsedPct(arrivals: [number, number][], limit: number, trim = 0): number | null {
+  const sorted = [...arrivals].sort((a, b) => a[0] - b[0]);
+  const cut = Math.floor(sorted.length * trim);
+  const kept = sorted.slice(cut, sorted.length - cut);
+  if (kept.length < 2) return null;
+  const seconds = (kept.at(-1)![0] - kept[0]![0]) / 1000;
+  return Math.round(((kept.length - 1) / seconds / limit) * 1000) / 10;
 }

@@ -35,6 +35,10 @@ describe('benchmark ceiling use and progress bar', () => {
     const arrivals = Array.from({ length: 11 }, (_, i): [number, number] => [i * 200, 100]);
     expect(ceilingUsedPct(arrivals, 10)).toBe(50);
     expect(ceilingUsedPct([[0, 1]], 10)).toBeNull();
+    // A slow start and end around a busy middle: trimmed, the middle alone counts.
+    const busy = [[-5_000, 1], ...Array.from({ length: 9 }, (_, i) => [i * 100, 1]), [6_000, 1]] as [number, number][];
+    expect(ceilingUsedPct(busy, 10, 0.1)).toBe(100);
+    expect(ceilingUsedPct(busy, 10)).toBeLessThan(10);
   });
 
   it('draws the share done', () => {

@@ -2,8 +2,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { Router, type Request } from 'express';
 import type { PartnerAdapter } from '../../../activities/partners/types.js';
+import { temporalRateGate, withRateGate } from '../../../activities/rate-gate.js';
 import type { connectionWorkflow } from '../../../workflows/connection.js';
-import { connectionWorkflowId, workspaceWorkflowId } from '../../../workflows/ids.js';
+import { connectionWorkflowId, rateLimitKey, workspaceWorkflowId } from '../../../workflows/ids.js';
 import {
   connectionQuery,
   disconnectSignal,
@@ -19,7 +20,7 @@ import { partnerOf, type ApiContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { signState, verifyState } from '../oauth-state.js';
 import { AuthorizeQuery, CallbackQuery, PutToken, SelectAdAccounts } from '../schemas.js';
-import { temporalCall } from '../temporal-call.js';
+import { temporalCall, unavailable } from '../temporal-call.js';
 import { parse } from '../validate.js';
 
 const notConnected = (partner: string) =>
@@ -56,9 +57,28 @@ export function connectionRoutes(ctx: ApiContext): Router {
   const r = Router();
   const callbackUrl = (partner: PartnerId) => `${ctx.publicUrl}/v1/oauth/${partner}/callback`;
 
+  /**
+   * A partner request the API makes, through the same slot gate as the workers' (its key without
+   * an ad account: the connection's, or the app's), so connecting while steps send never puts
+   * the partner over its limit. Answered within 5 s: a slot Temporal cannot hand out is a 503.
+   */
+  async function gated<T>(workspaceId: string, adapter: PartnerAdapter, fn: () => Promise<T>): Promise<T> {
+    const deadline = AbortSignal.timeout(4_500);
+    const key = rateLimitKey(adapter.id, workspaceId, '');
+    const gate = temporalRateGate(ctx.client, ctx.taskQueue, key, adapter.capabilities.requestsPerSecond, deadline);
+    try {
+      return await withRateGate(gate, fn, deadline);
+    } catch (err) {
+      if (deadline.aborted) throw unavailable();
+      throw err;
+    }
+  }
+
   /** Stores a token (and the ad accounts it sees) in the Connection workflow, starting it if needed. */
   async function connect(workspaceId: string, adapter: PartnerAdapter, credentials: Credentials) {
-    const adAccounts = await partnerCall(() => adapter.listAdAccounts(credentials.accessToken));
+    const adAccounts = await partnerCall(() =>
+      gated(workspaceId, adapter, () => adapter.listAdAccounts(credentials.accessToken)),
+    );
     await temporalCall(ctx.client.connection, () =>
       ctx.client.workflow.signalWithStart<typeof connectionWorkflow, [Credentials & { adAccounts?: AdAccount[] }]>(
         'connectionWorkflow',
@@ -179,6 +199,7 @@ async function partnerCall<T>(fn: () => Promise<T>, refusedCode = 'token_invalid
   try {
     return await fn();
   } catch (err) {
+    if (err instanceof ApiError) throw err;
     const type = err instanceof ApplicationFailure ? err.type : undefined;
     if (type === 'InvalidToken' || type === 'Rejected') {
       const status = refusedCode === 'invalid_code' ? 400 : 422;

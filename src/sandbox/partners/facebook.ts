@@ -30,6 +30,29 @@ const KEY_FIELD: Record<string, { field: string; hashed: boolean }> = {
   MOBILE_ADVERTISER_ID: { field: 'madid', hashed: false },
 };
 
+/** Meta's hourly custom-audience call quota on the Limited tier: 5,000 + 40 per audience (PARTNERS.md). */
+const HOURLY_QUOTA_BASE = 5_000;
+const HOURLY_QUOTA_PER_AUDIENCE = 40;
+
+/** Calls per key over the last hour, in one-minute buckets (bounded memory at any rate). */
+class HourlyCounter {
+  private readonly buckets = new Map<string, Map<number, number>>();
+
+  /** Counts a call at `now`; answers the key's calls in the hour up to it. */
+  add(key: string, now: number): number {
+    const minute = Math.floor(now / 60_000);
+    let b = this.buckets.get(key);
+    if (!b) this.buckets.set(key, (b = new Map<number, number>()));
+    b.set(minute, (b.get(minute) ?? 0) + 1);
+    let sum = 0;
+    for (const [m, n] of b) {
+      if (minute - m >= 60) b.delete(m);
+      else sum += n;
+    }
+    return sum;
+  }
+}
+
 /** Meta's custom audiences per ad account. */
 const MAX_AUDIENCES = 500;
 
@@ -98,12 +121,16 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
   );
   graph.use(express.json({ limit: '50mb' }));
 
-  // Like Meta, every answer says how much of the ad account's quota is used (here: of its
-  // per-second budget, in the last second), so a client can slow down before it is throttled.
+  // Like Meta, every answer says how much of the ad account's quota is used: its calls in the
+  // last hour against the hourly business-use-case quota (PARTNERS.md: 5,000 + 40 per audience on
+  // the Limited tier), so a client can slow down before it runs out. The per-second limit above
+  // is the throttle; this is the budget behind it.
+  const hourly = new HourlyCounter();
   graph.use((req, res, next) => {
-    const used = state.statsOf('facebook').byKey[accountOf(req)]?.times.length ?? 0;
-    const percent = Math.min(100, Math.round((used / o.requestsPerSecond) * 100));
-    res.setHeader('x-business-use-case-usage', usageHeader(accountOf(req), percent, 0));
+    const account = accountOf(req);
+    const quota = HOURLY_QUOTA_BASE + HOURLY_QUOTA_PER_AUDIENCE * audienceCount(account);
+    const percent = Math.min(100, Math.round((hourly.add(account, Date.now()) / quota) * 100));
+    res.setHeader('x-business-use-case-usage', usageHeader(account, percent, 0));
     next();
   });
 
