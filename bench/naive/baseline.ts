@@ -110,17 +110,23 @@ export async function perUserWorkflows(o: NaiveOptions): Promise<number> {
   });
   const connection = await Connection.connect({ address: o.temporal });
   const client = new Client({ connection });
+  // Executions still waiting at the end are cancelled before the connection closes under them.
+  const end = new AbortController();
   try {
     return await worker.runUntil(
       forSeconds(o, (n) =>
-        client.workflow.execute(naiveUserWorkflow, {
-          taskQueue,
-          workflowId: `${taskQueue}-${n}-${randomUUID().slice(0, 8)}`,
-          args: [toRow(o.partner, ['email'], { email: `w${n}@naive.example` })!],
-        }),
+        client.withAbortSignal(end.signal, () =>
+          client.workflow.execute(naiveUserWorkflow, {
+            taskQueue,
+            workflowId: `${taskQueue}-${n}-${randomUUID().slice(0, 8)}`,
+            args: [toRow(o.partner, ['email'], { email: `w${n}@naive.example` })!],
+          }),
+        ),
       ),
     );
   } finally {
+    end.abort();
+    await new Promise((r) => setTimeout(r, 100));
     await connection.close();
     await nativeConnection.close();
   }
