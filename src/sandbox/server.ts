@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { Router, type Express } from 'express';
 import { z } from 'zod';
-import { facebookSandbox } from './partners/facebook.js';
+import { facebookSandbox, type HourlyQuota } from './partners/facebook.js';
 import { linkedinSandbox } from './partners/linkedin.js';
 import { pinterestSandbox } from './partners/pinterest.js';
 import { tiktokSandbox } from './partners/tiktok.js';
@@ -22,6 +22,8 @@ export interface SandboxOptions {
    * speed); users per request and everything else stay enforced.
    */
   rateLimits?: boolean;
+  /** Facebook's hourly call quota per ad account (default Meta's Limited tier: 5,000 + 40 per audience). */
+  facebookHourlyQuota?: HourlyQuota;
 }
 
 const Partner = z.enum(['linkedin', 'facebook', 'pinterest', 'tiktok']);
@@ -55,7 +57,14 @@ export function createSandboxApp(state: SandboxState, options: SandboxOptions = 
       requestsPerSecond: rps(10),
     }),
   );
-  app.use('/facebook', facebookSandbox(state, { usersPerRequest: 10_000, requestsPerSecond: rps(10) }));
+  app.use(
+    '/facebook',
+    facebookSandbox(state, {
+      usersPerRequest: 10_000,
+      requestsPerSecond: rps(10),
+      ...(options.facebookHourlyQuota ? { hourlyQuota: options.facebookHourlyQuota } : {}),
+    }),
+  );
   app.use('/pinterest', pinterestSandbox(state, { usersPerRequest: 1_900, requestsPerSecond: rps(6) }));
   app.use('/tiktok', tiktokSandbox(state, { usersPerRequest: 10_000, requestsPerSecond: rps(10) }));
   app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {

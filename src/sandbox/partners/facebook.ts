@@ -12,6 +12,7 @@ import { guard } from './guard.js';
 export interface FacebookSandboxOptions {
   usersPerRequest: number;
   requestsPerSecond: number;
+  hourlyQuota?: HourlyQuota;
 }
 
 const AD_ACCOUNTS = [
@@ -30,9 +31,14 @@ const KEY_FIELD: Record<string, { field: string; hashed: boolean }> = {
   MOBILE_ADVERTISER_ID: { field: 'madid', hashed: false },
 };
 
+/** Calls per ad account per hour: `base` + `perAudience` for each of its audiences. */
+export interface HourlyQuota {
+  base: number;
+  perAudience: number;
+}
+
 /** Meta's hourly custom-audience call quota on the Limited tier: 5,000 + 40 per audience (PARTNERS.md). */
-const HOURLY_QUOTA_BASE = 5_000;
-const HOURLY_QUOTA_PER_AUDIENCE = 40;
+const LIMITED_TIER: HourlyQuota = { base: 5_000, perAudience: 40 };
 
 /** Calls per key over the last hour, in one-minute buckets (bounded memory at any rate). */
 class HourlyCounter {
@@ -128,7 +134,8 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
   const hourly = new HourlyCounter();
   graph.use((req, res, next) => {
     const account = accountOf(req);
-    const quota = HOURLY_QUOTA_BASE + HOURLY_QUOTA_PER_AUDIENCE * audienceCount(account);
+    const { base, perAudience } = o.hourlyQuota ?? LIMITED_TIER;
+    const quota = base + perAudience * audienceCount(account);
     const percent = Math.min(100, Math.round((hourly.add(account, Date.now()) / quota) * 100));
     res.setHeader('x-business-use-case-usage', usageHeader(account, percent, 0));
     next();

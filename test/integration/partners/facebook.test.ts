@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findOrCreateAudience } from '../../../activities/partners/audiences.js';
 import { facebook } from '../../../activities/partners/facebook/index.js';
+import { paceDelayMs } from '../../../activities/partners/facebook/pacing.js';
 import { toRow } from '../../../activities/partners/identifiers.js';
 import type { PartnerAdapter } from '../../../activities/partners/types.js';
 import { startSandbox, type RunningSandbox } from '../../../src/sandbox/server.js';
@@ -116,16 +117,32 @@ describe('Facebook adapter against the sandbox', () => {
     expect(Object.keys(byKey).sort()).toEqual(['act_601', 'act_602']);
   });
 
-  it('slows down on an ad account whose usage header passes 75 % instead of running into the throttle', async () => {
-    const t = sandbox.state.newToken();
-    const a = (await findOrCreateAudience(adapter, t, '601', { name: 'leads', create: true }))!;
-    sandbox.state.stats.delete('facebook');
-    // 20 calls back to back: unpaced, the sandbox (10 a second per ad account) would throttle from the 11th.
-    const started = Date.now();
-    for (let i = 0; i < 20; i++) await adapter.sendUsers(t, target(a.id), rowsOf(2, i * 2));
-    const stats = sandbox.state.statsOf('facebook');
-    expect(stats.rejected).toEqual({});
-    expect(stats.byKey.act_601!.maxRequestsInAnySecond).toBeLessThanOrEqual(10);
-    expect(Date.now() - started).toBeGreaterThan(1_000);
+  it('spaces its calls on an ad account once the usage header passes 75 % of the hourly quota', async () => {
+    // A quota of 8 calls an hour, so a few calls fill it (Meta's is 5,000 + 40 per audience).
+    const small = await startSandbox('127.0.0.1', 0, { facebookHourlyQuota: { base: 8, perAudience: 0 } });
+    try {
+      const paced = facebook({ graph: `${small.url}/facebook`, authorize: '', appId: 'app', appSecret: 'secret' });
+      const t = small.state.newToken();
+      const a = (await findOrCreateAudience(paced, t, '601', { name: 'leads', create: true }))!;
+      const gaps: number[] = [];
+      let last = Date.now();
+      for (let i = 0; i < 7; i++) {
+        await paced.sendUsers(t, target(a.id), rowsOf(2, i * 2));
+        gaps.push(Date.now() - last);
+        last = Date.now();
+      }
+      // Back to back while the header stays at or below 75 %; then held, longer the fuller the quota.
+      const usage = (n: number) => Math.min(100, Math.round((n / 8) * 100));
+      const setupCalls = small.state.statsOf('facebook').byKey.act_601!.requests - gaps.length;
+      gaps.forEach((gap, i) => {
+        const expected = paceDelayMs(usage(setupCalls + i)); // set by the answer before this call
+        expect(gap).toBeGreaterThanOrEqual(expected - 5);
+        if (expected === 0) expect(gap).toBeLessThan(250);
+      });
+      expect(gaps.at(-1)).toBeGreaterThanOrEqual(995); // the quota is full: a second apart
+      expect(small.state.statsOf('facebook').rejected).toEqual({});
+    } finally {
+      await small.close();
+    }
   });
 });
