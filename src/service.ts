@@ -8,6 +8,7 @@ import type { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { accessTokenVerifier } from './api/access-token.js';
 import { createApp } from './api/app.js';
+import { answerClientErrors } from './api/client-errors.js';
 import type { Config } from './config.js';
 import { createClient, lazyConnection, waitForTemporal } from './temporal/client.js';
 import { registerSearchAttributes, startDevServer, type DevServer } from './temporal/devserver.js';
@@ -195,6 +196,7 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
         uiOrigins: config.uiOrigins,
       },
     }).listen(config.apiPort, config.host);
+    answerClientErrors(server);
     await Promise.race([
       once(server, 'listening'),
       once(server, 'error').then(([err]) => {

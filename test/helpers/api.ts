@@ -6,6 +6,7 @@ import { inject } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import { createPartners } from '../../activities/partners/registry.js';
 import { createApp } from '../../src/api/app.js';
+import { answerClientErrors } from '../../src/api/client-errors.js';
 import type { RunningSandbox } from '../../src/sandbox/server.js';
 import { createLogger } from '../../src/observability/log.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
@@ -105,6 +106,7 @@ export async function startApiStack(
     logger,
     codec: { codec: TEST_CODEC, sandbox: false, operatorKey: OPERATOR_KEY, uiOrigins: [UI_ORIGIN] },
   }).listen(port, '127.0.0.1');
+  answerClientErrors(server);
   await new Promise((r) => server.once('listening', r));
   const answered: Answered[] = [];
   return {

@@ -46,13 +46,17 @@ async function walk(client: Client, workflowId: string, firstRunId: string): Pro
   return runs;
 }
 
-/** Replays histories against the current workflow bundle; the errors (none means deterministic). */
+/**
+ * Replays histories against the current workflow bundle (or the workflows at `workflowsPath`,
+ * bundled here); the errors (none means deterministic).
+ */
 export async function replay(
   histories: { workflowId: string; history: temporal.api.history.v1.IHistory }[],
+  workflowsPath?: string,
 ): Promise<string[]> {
   const errors: string[] = [];
   const results = Worker.runReplayHistories(
-    { workflowBundle: { codePath: inject('harness').workflowBundlePath } },
+    workflowsPath ? { workflowsPath } : { workflowBundle: { codePath: inject('harness').workflowBundlePath } },
     histories,
   );
   for await (const r of results) if (r.error) errors.push(`${r.workflowId}: ${r.error.message}`);

@@ -2,9 +2,15 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { connectionWorkflowId } from '../../workflows/ids.js';
-import { setCredentialsSignal, stopSignal } from '../../workflows/messages.js';
+import { setTimeout } from 'node:timers/promises';
+import { Client, WithStartWorkflowOperation } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import * as productWorkflows from '../../workflows/index.js';
+import { connectionWorkflowId, rateLimiterWorkflowId, workspaceWorkflowId } from '../../workflows/ids.js';
+import { acquireSlotUpdate, setCredentialsSignal, stopSignal } from '../../workflows/messages.js';
+import { rateLimiterWorkflow } from '../../workflows/rate-limiter.js';
+import { consumeOAuthStateUpdate, workspaceQuery, workspaceWorkflow } from '../../workflows/workspace.js';
 import {
   FakePartner,
   transient,
@@ -17,9 +23,10 @@ import {
   type Engine,
 } from '../helpers/engine.js';
 import { decodeHistory, encodeHistory, replay } from '../helpers/history.js';
-import { createTimeSkippingEnv, type TimeSkippingEnv } from '../helpers/temporal.js';
+import { connectDevServer, createTimeSkippingEnv, uniqueTaskQueue, type TimeSkippingEnv } from '../helpers/temporal.js';
 
 const DIR = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
+const NONDETERMINISTIC_WORKFLOWS = fileURLToPath(new URL('../fixtures/nondeterministic/index.ts', import.meta.url));
 
 /**
  * Recordings are kept, never replaced: a history recorded before a patch must still replay (the
@@ -42,15 +49,48 @@ function upserts(h: temporal.api.history.v1.IHistory): Record<string, unknown>[]
   });
 }
 
+interface Recorded {
+  file: string;
+  workflowId: string;
+  history: temporal.api.history.v1.History;
+}
+
+async function recorded(): Promise<Recorded[]> {
+  const files = (await readdir(DIR)).filter((f) => f.endsWith('.binpb'));
+  // Workflow ids matter in replay (a step names its batches after itself): kept beside the files.
+  const ids = JSON.parse(await readFile(`${DIR}workflow-ids.json`, 'utf8')) as Record<string, string>;
+  return Promise.all(
+    files.map(async (f) => ({ file: f, workflowId: ids[f] ?? f, history: decodeHistory(await readFile(DIR + f)) })),
+  );
+}
+
+const workflowTypeOf = (h: temporal.api.history.v1.IHistory) =>
+  h.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
+
 describe('replay', () => {
+  it('has recorded histories of every workflow type the worker runs', async () => {
+    const types = new Set((await recorded()).map((r) => workflowTypeOf(r.history)));
+    expect([...types].sort()).toEqual(Object.keys(productWorkflows).sort());
+  });
+
+  it('fails a deliberately non-deterministic change (a timer the histories never started)', async () => {
+    const histories = await recorded();
+    const errors = await replay(histories, NONDETERMINISTIC_WORKFLOWS);
+    const steps = histories.filter((h) => workflowTypeOf(h.history) === 'stepWorkflow');
+    expect(steps.length).toBeGreaterThanOrEqual(3);
+    // Every Step history fails, with the SDK's non-determinism error; the unchanged types still replay.
+    expect(errors).toHaveLength(steps.length);
+    for (const e of errors) expect(e).toMatch(/nondetermin/i);
+    for (const step of steps)
+      expect(
+        errors.some((e) => e.startsWith(`${step.workflowId}: `)),
+        step.file,
+      ).toBe(true);
+  }, 120_000);
+
   it('replays every recorded history in test/fixtures/histories without non-determinism', async () => {
-    const files = (await readdir(DIR)).filter((f) => f.endsWith('.binpb'));
-    expect(files.length).toBeGreaterThanOrEqual(10);
-    // Workflow ids matter in replay (a step names its batches after itself): kept beside the files.
-    const ids = JSON.parse(await readFile(`${DIR}workflow-ids.json`, 'utf8')) as Record<string, string>;
-    const histories = await Promise.all(
-      files.map(async (f) => ({ file: f, workflowId: ids[f] ?? f, history: decodeHistory(await readFile(DIR + f)) })),
-    );
+    const histories = await recorded();
+    expect(histories.length).toBeGreaterThanOrEqual(12);
     expect(await replay(histories)).toEqual([]);
     // Both sides of the search-attributes patch are replayed: histories without upserts, and with.
     const byPatch = (suffix: boolean) => histories.filter((h) => h.file.includes('.search-attributes.') === suffix);
@@ -83,8 +123,9 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
     await ts?.teardown();
   });
 
-  async function save(engine: Engine, scenario: string, workflowId: string): Promise<void> {
-    const history = await engine.env.client.workflow.getHandle(workflowId).fetchHistory();
+  async function save(engine: Engine | Client, scenario: string, workflowId: string, runId?: string): Promise<void> {
+    const client = engine instanceof Client ? engine : engine.env.client;
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
     const file = `${scenario}.${RECORDED_WITH}.binpb`;
     await writeFile(DIR + file, encodeHistory(history));
     const idsFile = `${DIR}workflow-ids.json`;
@@ -133,4 +174,54 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
       await save(engine, 'batch-retries-exhausted', `${step.workflowId}:batch:2`);
     });
   });
+
+  // Update-with-start is served by the dev server (not the time-skipping one); these need no time skips.
+  it('a rate limiter that hands out slots and continues as new; a workspace that uses an OAuth state', async () => {
+    const env = await connectDevServer();
+    const taskQueue = uniqueTaskQueue('record');
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: { codePath: inject('harness').workflowBundlePath },
+    });
+    try {
+      await worker.runUntil(async () => {
+        const key = 'linkedin:ws-record';
+        const limiterId = rateLimiterWorkflowId(taskQueue, key);
+        let firstRunId: string | undefined;
+        for (let i = 0; i < 3; i++) {
+          const start = new WithStartWorkflowOperation(rateLimiterWorkflow, {
+            workflowId: limiterId,
+            taskQueue,
+            args: [{ key, maxSlotsPerRun: 3 }],
+            workflowIdConflictPolicy: 'USE_EXISTING',
+          });
+          await env.client.workflow.executeUpdateWithStart(acquireSlotUpdate, {
+            args: [{ now: Date.now(), limit: 2, windowMs: 1_000, lateMs: 40 }],
+            startWorkflowOperation: start,
+          });
+          firstRunId ??= (await (await start.workflowHandle()).describe()).runId;
+        }
+        const limiter = env.client.workflow.getHandle(limiterId, firstRunId);
+        for (let i = 0; i < 100 && (await limiter.describe()).status.name === 'RUNNING'; i++) await setTimeout(50);
+        expect((await limiter.describe()).status.name).toBe('CONTINUED_AS_NEW');
+        await save(env.client, 'rate-limiter-slots-then-continue', limiterId, firstRunId);
+
+        const workspaceId = 'ws-record';
+        const workspace = await env.client.workflow.start(workspaceWorkflow, {
+          workflowId: `${workspaceWorkflowId(workspaceId)}:${taskQueue}`,
+          taskQueue,
+          args: [{ id: workspaceId, name: 'Record', keyHash: 'a'.repeat(64), createdAt: new Date(0).toISOString() }],
+        });
+        const state = { nonce: 'nonce-1', expiresAt: Date.now() + 600_000 };
+        await workspace.executeUpdate(consumeOAuthStateUpdate, { args: [state] });
+        await expect(workspace.executeUpdate(consumeOAuthStateUpdate, { args: [state] })).rejects.toThrow();
+        expect((await workspace.query(workspaceQuery)).name).toBe('Record');
+        await workspace.terminate('recorded');
+        await save(env.client, 'workspace-oauth-state-used-once', workspace.workflowId);
+      });
+    } finally {
+      await env.teardown();
+    }
+  }, 60_000);
 });
