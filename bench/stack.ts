@@ -36,6 +36,16 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
+/** A stack this process started: its parts can be crashed and restarted (the reliability suites). */
+export interface ProcessStack extends BenchStack {
+  /** Starts one more worker process (as at start); answers its index. */
+  startWorker(): Promise<number>;
+  /** `kill -9` of worker `i`: no shutdown, no drain; resolves once it is gone. */
+  killWorker(i: number): Promise<void>;
+  /** Stops the dev server, waits `downMs`, and starts it again on the same port and SQLite file. */
+  restartTemporal(downMs: number): Promise<void>;
+}
+
 export interface StackOptions {
   dataDir: string;
   limits: boolean;
@@ -89,7 +99,7 @@ async function startNode(
   return { proc, match };
 }
 
-export async function startStack(o: StackOptions): Promise<BenchStack> {
+export async function startStack(o: StackOptions): Promise<ProcessStack> {
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
     while (stops.length) await stops.pop()!().catch(() => undefined);
@@ -100,14 +110,16 @@ export async function startStack(o: StackOptions): Promise<BenchStack> {
       defaultToolchainContext(process.env, () => {}),
     );
     const port = await freePort();
-    const dev = await startDevServer({
-      exe: cli.path,
-      host: '127.0.0.1',
-      port,
-      dbFile: join(o.dataDir, 'temporal.db'),
-      namespace: 'default',
-      onOutput: (line) => o.onOutput('temporal', line),
-    });
+    const startTemporal = () =>
+      startDevServer({
+        exe: cli.path,
+        host: '127.0.0.1',
+        port,
+        dbFile: join(o.dataDir, 'temporal.db'),
+        namespace: 'default',
+        onOutput: (line) => o.onOutput('temporal', line),
+      });
+    let dev = await startTemporal();
     stops.push(() => dev.stop());
 
     const sandbox = await startNode(
@@ -147,9 +159,9 @@ export async function startStack(o: StackOptions): Promise<BenchStack> {
     );
     stops.push(() => api.proc.stop(15_000));
     const workers: ServerProcess[] = [];
-    for (let i = 0; i < o.workers; i++) {
+    const startWorker = async (): Promise<number> => {
       const w = await startNode(
-        `worker-${i + 1}`,
+        `worker-${workers.length + 1}`,
         o.workerNodeArgs ?? [],
         'src/bin/worker.ts',
         [],
@@ -161,7 +173,9 @@ export async function startStack(o: StackOptions): Promise<BenchStack> {
       );
       workers.push(w.proc);
       stops.push(() => w.proc.stop(15_000));
-    }
+      return workers.length - 1;
+    };
+    for (let i = 0; i < o.workers; i++) await startWorker();
 
     // /proc of a process is gone once it exits: keep the last figures read.
     const last = new Map<number, ProcessStats>();
@@ -200,6 +214,17 @@ export async function startStack(o: StackOptions): Promise<BenchStack> {
           sandbox: await sum(parts.sandbox),
           temporal: await sum(parts.temporal),
         };
+      },
+      startWorker,
+      async killWorker(i) {
+        process.kill(workers[i]!.pid, 'SIGKILL');
+        await workers[i]!.exited;
+      },
+      async restartTemporal(downMs) {
+        await dev.stop();
+        await new Promise((r) => setTimeout(r, downMs));
+        dev = await startTemporal();
+        parts.temporal.push(dev.process);
       },
       stop,
     };
