@@ -34,6 +34,13 @@ const EnvSchema = z.object({
   AUDIENCE_SYNC_WORKER: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   /** A workflow bundle built by `npm run build:workflows`; without it a worker bundles them as it starts. */
   AUDIENCE_SYNC_WORKFLOW_BUNDLE: readableFile.optional(),
+  /** How long a partner may take to start answering before the call counts as a (retried) failure. */
+  PARTNER_TIMEOUT_MS: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(100, 'must be at least 100')
+    .max(50_000, 'must be at most 50000 (a partner call has 1 minute in all)')
+    .optional(),
   /** Back-pressure: a step holding this many users not yet sent answers 503 (retry) to new ones. */
   STEP_MAX_PENDING_USERS: z.coerce
     .number({ error: 'must be a number' })

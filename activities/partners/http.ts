@@ -2,9 +2,17 @@ import { Agent, request } from 'undici';
 import { beforePartnerRequest, partnerRequestSignal } from '../rate-gate.js';
 import type { Answer } from './answers.js';
 
+/** How long a partner may take to start answering (PARTNER_TIMEOUT_MS). */
+export const DEFAULT_PARTNER_TIMEOUT_MS = 30_000;
+
 /** One keep-alive pool per partner, with timeouts: a partner that hangs is a transient failure, not a stuck activity. */
-export function partnerAgent(): Agent {
-  return new Agent({ connections: 16, keepAliveTimeout: 30_000, headersTimeout: 30_000, bodyTimeout: 60_000 });
+export function partnerAgent(timeoutMs = DEFAULT_PARTNER_TIMEOUT_MS): Agent {
+  return new Agent({
+    connections: 16,
+    keepAliveTimeout: 30_000,
+    headersTimeout: timeoutMs,
+    bodyTimeout: 2 * timeoutMs,
+  });
 }
 
 export interface CallOptions {

@@ -23,6 +23,19 @@ export interface Fault {
   delayMs?: number;
 }
 
+/** Faults at random, on a share of every partner's requests (reliability tests; not in API.md's controls). */
+export interface RandomFaults {
+  /** Share of requests (0–1) that meet a fault. */
+  rate: number;
+  /** A timeout: the answer comes this late (longer than the client waits), and the request is still carried out. */
+  hangMs: number;
+  /** A slow answer: this late, then answered normally. */
+  slowMs: number;
+}
+
+export type RandomFaultKind = '429' | '500' | '503' | 'timeout' | 'slow';
+const RANDOM_FAULT_KINDS: RandomFaultKind[] = ['429', '500', '503', 'timeout', 'slow'];
+
 interface KeyStats {
   requests: number;
   times: number[];
@@ -37,6 +50,8 @@ export interface PartnerStats {
   users: number;
   maxUsersInARequest: number;
   rejected: Record<string, number>;
+  /** Random faults met, by kind (kept apart from `rejected`, which counts the partner's own refusals). */
+  injected: Partial<Record<RandomFaultKind, number>>;
   byKey: Record<string, KeyStats>;
   all: KeyStats;
   /** When users arrived: [ms since epoch, users] per accepted request (benchmarks derive latency from it). */
@@ -49,6 +64,7 @@ const newStats = (): PartnerStats => ({
   users: 0,
   maxUsersInARequest: 0,
   rejected: {},
+  injected: {},
   byKey: {},
   all: newKeyStats(),
   arrivals: [],
@@ -63,6 +79,7 @@ export class SandboxState {
   audiences = new Map<SandboxPartner, Map<string, SandboxAudience>>();
   adAccounts = new Map<string, { termsAccepted?: boolean; audienceCount?: number }>();
   faults = new Map<SandboxPartner, Fault[]>();
+  randomFaults: RandomFaults | undefined;
   stats = new Map<SandboxPartner, PartnerStats>();
   private seq = 1000;
 
@@ -117,6 +134,15 @@ export class SandboxState {
     if (!fault) return undefined;
     if (--fault.count <= 0) queue?.shift();
     return fault;
+  }
+
+  /** A random fault for this request, or none (counted in the partner's `injected`). */
+  takeRandomFault(partner: SandboxPartner): RandomFaultKind | undefined {
+    if (!this.randomFaults || Math.random() >= this.randomFaults.rate) return undefined;
+    const kind = RANDOM_FAULT_KINDS[Math.floor(Math.random() * RANDOM_FAULT_KINDS.length)]!;
+    const injected = this.statsOf(partner).injected;
+    injected[kind] = (injected[kind] ?? 0) + 1;
+    return kind;
   }
 
   statsOf(partner: SandboxPartner): PartnerStats {

@@ -46,6 +46,7 @@ describe('loadConfig', () => {
         SANDBOX_URL: 'ftp://x',
         AUDIENCE_SYNC_WORKFLOW_BUNDLE: join(dir, 'missing.js'),
         STEP_MAX_PENDING_USERS: '0',
+        PARTNER_TIMEOUT_MS: '90000',
       }),
     ).toThrow(
       new ConfigError(
@@ -53,6 +54,7 @@ describe('loadConfig', () => {
           'invalid configuration: SANDBOX_URL must be an http(s) URL',
           'invalid configuration: AUDIENCE_SYNC_WORKER must be on or off',
           'invalid configuration: AUDIENCE_SYNC_WORKFLOW_BUNDLE must name a readable file',
+          'invalid configuration: PARTNER_TIMEOUT_MS must be at most 50000 (a partner call has 1 minute in all)',
           'invalid configuration: STEP_MAX_PENDING_USERS must be at least 1',
         ].join('\n'),
       ),

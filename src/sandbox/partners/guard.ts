@@ -38,6 +38,16 @@ export function guard(state: SandboxState, o: GuardOptions) {
       o.serverError(res, fault.status as 500 | 503);
       return;
     }
+    const random = state.takeRandomFault(o.partner);
+    if (random === 'timeout' || random === 'slow') {
+      await new Promise((r) =>
+        setTimeout(r, random === 'slow' ? state.randomFaults!.slowMs : state.randomFaults!.hangMs),
+      );
+    } else if (random === '429') {
+      return void o.throttled(res, 1);
+    } else if (random) {
+      return void o.serverError(res, Number(random) as 500 | 503);
+    }
     if (inLastSecond > o.requestsPerSecond) {
       state.countRejected(o.partner, 429);
       o.throttled(res);
