@@ -30,7 +30,8 @@ export interface ApiContext {
 
 /** The adapter of a partner this deployment runs, or 400 naming the path parameter. */
 export function partnerOf(ctx: ApiContext, partner: string): PartnerAdapter {
-  const a = ctx.partners[partner as PartnerId];
+  // Own keys only: `__proto__` or `constructor` in the path must not find Object's members.
+  const a = Object.hasOwn(ctx.partners, partner) ? ctx.partners[partner as PartnerId] : undefined;
   if (!a) {
     throw new ApiError(400, 'invalid_request', `Unknown partner "${partner.slice(0, 40)}".`, [
       { field: 'partner', message: `must be one of ${Object.keys(ctx.partners).join(', ')}` },

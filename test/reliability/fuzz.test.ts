@@ -154,7 +154,20 @@ const deepJson = (depth: number): string => '['.repeat(depth) + ']'.repeat(depth
 const nastyText = fc.oneof(
   fc.string({ unit: 'binary', minLength: 1, maxLength: 64 }),
   fc.string({ unit: 'grapheme', minLength: 1, maxLength: 64 }),
-  fc.constantFrom('..', '%2e%2e', '%00', '%ff', 'a b', '\u0000', '💥', 'ﬀ', 'x'.repeat(300)),
+  fc.constantFrom(
+    '..',
+    '%2e%2e',
+    '%00',
+    '%ff',
+    'a b',
+    '\u0000',
+    '💥',
+    'ﬀ',
+    'x'.repeat(300),
+    '__proto__',
+    'constructor',
+    'toString',
+  ),
   fc.integer({ min: 257, max: 5_000 }).map((n) => 'é'.repeat(n)),
 );
 

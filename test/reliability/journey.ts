@@ -5,16 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { BenchStack } from '../../bench/stack.js';
+import type { StepMetrics } from '../../workflows/types.js';
 
-export interface Metrics {
-  entered: number;
-  proceeded: number;
-  exited: number;
-  synced: number;
-  notSynced: number;
-  pending: number;
-  errored: number;
-}
+/** The step's metrics as GET …/steps/:stepId answers them. */
+export type Metrics = StepMetrics;
 
 export interface Journey {
   stepPath: string;
