@@ -1,7 +1,7 @@
 /**
- * One partner request's users. Sends them with retries until 13 hours after the oldest of them
- * entered, waits (without calling the partner) while the connection's token is invalid, and
- * reports `{synced, errored}` to its step exactly once.
+ * The users of one to four partner requests. Sends each request with retries until 13 hours
+ * after the oldest of them entered, waits (without calling the partner) while the connection's
+ * token is invalid, and reports the sum `{synced, errored}` to its step exactly once.
  */
 import {
   ActivityFailure,
@@ -40,6 +40,8 @@ export interface BatchInput extends SyncTarget {
   rows: Row[];
   /** Workflow time after which the users are Errored: 13 h after the oldest entered. */
   deadline: number;
+  /** Rows per partner request; absent (batches from before): all rows in one request. */
+  usersPerRequest?: number;
 }
 
 export async function batchWorkflow(input: BatchInput): Promise<BatchSettlement> {
@@ -47,13 +49,51 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSettlement>
   setHandler(connectionChangedSignal, (c) => {
     if (c.generation >= connection.generation) connection = c;
   });
-  const outcome = await deliver(input, () => connection);
+  const outcome = await deliverAll(input, () => connection);
   try {
     await getExternalWorkflowHandle(input.stepWorkflowId).signal(batchSettledSignal, outcome);
   } catch {
     // The step is gone (terminated by an operator): nobody is left to count these users.
   }
   return outcome;
+}
+
+/**
+ * Each request of the batch is delivered on its own (its own retries, pause and outcome), side
+ * by side; the batch reports their sum. A list the partner creates with its first records
+ * (Pinterest) is created by the first request alone, and the others add to it.
+ */
+async function deliverAll(input: BatchInput, connection: () => ConnectionState): Promise<BatchSettlement> {
+  const size = input.usersPerRequest ?? input.rows.length;
+  if (input.rows.length <= size) return deliver(input, connection);
+  const parts: BatchInput[] = [];
+  // Each request has an id of its own (the batch's, numbered), as its partner call and logs see it.
+  for (let i = 0; i < input.rows.length; i += size) {
+    parts.push({ ...input, batchId: `${input.batchId}.${parts.length + 1}`, rows: input.rows.slice(i, i + size) });
+  }
+  const outcomes: BatchSettlement[] = [];
+  // Until a request has reported the list's id, one at a time: two could create two lists.
+  for (let audienceId = input.audienceId; audienceId === null && parts.length > 0;) {
+    const outcome = await deliver({ ...parts.shift()!, audienceId }, connection);
+    outcomes.push(outcome);
+    audienceId = outcome.audienceId ?? null;
+    for (const part of parts) part.audienceId = audienceId;
+  }
+  outcomes.push(...(await Promise.all(parts.map((part) => deliver(part, connection)))));
+  return sumOf(input.batchId, outcomes);
+}
+
+function sumOf(batchId: string, outcomes: BatchSettlement[]): BatchSettlement {
+  const total: BatchSettlement = { batchId, synced: 0, errored: {} };
+  for (const o of outcomes) {
+    total.synced += o.synced;
+    for (const [reason, n] of Object.entries(o.errored) as [ErroredReason, number][]) {
+      total.errored[reason] = (total.errored[reason] ?? 0) + n;
+    }
+    if (o.lastError) total.lastError = o.lastError;
+    if (o.audienceId) total.audienceId ??= o.audienceId;
+  }
+  return total;
 }
 
 async function deliver(input: BatchInput, connection: () => ConnectionState): Promise<BatchSettlement> {

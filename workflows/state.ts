@@ -278,9 +278,15 @@ export class StepState {
     return this.launched && this.hasBuffered() && !this.gated();
   }
 
-  /** Cuts the next request off the front of the buffer: ≤ the partner's users per request and ≤ the byte cap. */
-  cutBatch(): CutBatch | null {
-    const max = this.data.limits?.maxUsersPerRequest ?? 1;
+  /**
+   * Cuts the next batch off the front of the buffer: ≤ `requests` of the partner's requests and
+   * ≤ the byte cap. With `wholeOnly` (the window still open) only full requests go: users who
+   * would make a partial one wait for the window to fill it.
+   */
+  cutBatch(requests = 1, wholeOnly = false): CutBatch | null {
+    const perRequest = this.data.limits?.maxUsersPerRequest ?? 1;
+    const fullRequests = Math.floor(this.bufferedUsers() / perRequest);
+    const max = perRequest * Math.max(1, Math.min(requests, wholeOnly ? fullRequests : requests));
     const first = this.data.buffer[0];
     if (!first) return null;
     const rows: Row[] = [];

@@ -105,6 +105,18 @@ describe('StepState batching', () => {
     expect(s.hasBuffered()).toBe(false);
   });
 
+  it('cuts a batch of several whole requests while the window is open, and the rest when it closes', () => {
+    const s = activeStep(100);
+    s.enter(entry(rows(950)), 0);
+    // Window open: whole requests only, at most 4 of them; the 50 left wait for the window.
+    expect([s.cutBatch(4, true)!.rows.length, s.cutBatch(4, true)!.rows.length]).toEqual([400, 400]);
+    expect(s.cutBatch(4, true)!.rows.length).toBe(100);
+    expect(s.bufferedUsers()).toBe(50);
+    // Window closed: what is left goes, partial request and all.
+    expect(s.cutBatch(4, false)!.rows.length).toBe(50);
+    expect(s.cutBatch(4, false)).toBeNull();
+  });
+
   it('keeps every request under the byte cap for child inputs', () => {
     const s = activeStep(10_000, { fields: ['email', 'phone', 'firstName', 'lastName', 'gaid', 'idfa'] });
     const wide = Array.from({ length: 10_000 }, (_, i) => Array.from({ length: 6 }, (_, f) => hash(i * 6 + f)));

@@ -35,7 +35,7 @@ const NONDETERMINISTIC_WORKFLOWS = fileURLToPath(new URL('../fixtures/nondetermi
  * new `patched()`, set RECORDED_WITH to that patch's id and record again. The unsuffixed files
  * predate the first patch ('search-attributes').
  */
-const RECORDED_WITH = 'search-attributes';
+const RECORDED_WITH = 'batch-several-requests';
 
 /** The search attributes each upsert of a history wrote, in order (the patch's own TemporalChangeVersion left out). */
 function upserts(h: temporal.api.history.v1.IHistory): Record<string, unknown>[] {
@@ -92,8 +92,11 @@ describe('replay', () => {
     const histories = await recorded();
     expect(histories.length).toBeGreaterThanOrEqual(12);
     expect(await replay(histories)).toEqual([]);
-    // Both sides of the search-attributes patch are replayed: histories without upserts, and with.
-    const byPatch = (suffix: boolean) => histories.filter((h) => h.file.includes('.search-attributes.') === suffix);
+    // Both sides of each patch are replayed: histories from before search attributes (no upserts)
+    // and after; from before batches carried several requests, and after.
+    expect(histories.filter((h) => h.file.includes('.batch-several-requests.')).length).toBeGreaterThanOrEqual(7);
+    const withSearchAttributes = (file: string) => /\.(search-attributes|batch-several-requests)\./.test(file);
+    const byPatch = (suffix: boolean) => histories.filter((h) => withSearchAttributes(h.file) === suffix);
     for (const h of byPatch(false)) expect(upserts(h.history), h.file).toEqual([]);
     const step = byPatch(true).find((h) => h.file.startsWith('step-pause-resume-stop.'))!;
     expect(upserts(step.history)).toEqual([

@@ -34,10 +34,10 @@ describe('Step at scale', () => {
         await connect(engine, 'linkedin');
         const step = await launched(engine);
         const firstRunId = (await step.describe()).runId;
-        // Users keep arriving, 5,000 every 10 seconds, while earlier batches are still retrying.
+        // Users keep arriving, 5,000 every 2 seconds, while earlier batches are still retrying.
         for (let i = 0; i < 20; i++) {
           await enter(step, entry(5_000, { notSynced: i % 5 === 0 ? { missing_fields: 1 } : {} }));
-          await ts.env.sleep('10 seconds');
+          await ts.env.sleep('2 seconds');
           await metrics(step);
         }
         // Let backoff timers fire (time skips only while we sleep), reading the metrics as we go.

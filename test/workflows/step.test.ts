@@ -62,6 +62,31 @@ describe('Step: batching', () => {
     });
   });
 
+  it('sends a backlog several requests to a batch; a list made by its first records is made once', async () => {
+    const pinterest = fake({ maxUsersPerRequest: 100, createsAudienceWithFirstRecords: true });
+    pinterest.audienceId = null; // Pinterest: no list until the first records
+    const sentTo: (string | null)[] = [];
+    pinterest.behaviour = (call) => {
+      sentTo.push(call.audienceId);
+      return { synced: call.rows.length, invalid: 0, ...(call.audienceId ? {} : { audienceId: 'list-1' }) };
+    };
+    await withEngine(ts.env, { pinterest }, async (engine) => {
+      await connect(engine, 'pinterest');
+      const step = await launched(engine, aConfig({ partner: 'pinterest' }));
+      await enter(step, entry(1_000));
+      const view = await until(step, (v) => v.metrics.synced === 1_000);
+      expect(view.metrics).toMatchObject({ entered: 1_000, synced: 1_000, pending: 0, errored: 0 });
+      expect(view.audience.id).toBe('list-1');
+      // Ten requests of 100: the first alone makes the list, every other one adds to it.
+      expect(pinterest.calls.map((c) => c.users)).toEqual(Array(10).fill(100));
+      expect(sentTo).toEqual([null, ...Array(9).fill('list-1')]);
+      // …carried by fewer Batch workflows than requests (each request has its own id in the batch's).
+      const batches = new Set(pinterest.calls.map((c) => c.batchId.replace(/\.\d+$/, '')));
+      expect(batches.size).toBeLessThan(10);
+      expect(new Set(pinterest.calls.map((c) => c.batchId)).size).toBe(10);
+    });
+  });
+
   it('sends users who arrive within one 5-second window in one request, within that window', async () => {
     const tiktok = fake({ maxUsersPerRequest: 10_000, createsAudienceWithFirstRecords: false });
     await withEngine(ts.env, { tiktok }, async (engine) => {
