@@ -59,9 +59,10 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSettlement>
 }
 
 /**
- * Each request of the batch is delivered on its own (its own retries, pause and outcome), side
- * by side; the batch reports their sum. A list the partner creates with its first records
- * (Pinterest) is created by the first request alone, and the others add to it.
+ * Each request of the batch is delivered on its own (its own retries, pause and outcome), one
+ * after another — side by side, a backlog of batches multiplied the requests in flight and, at
+ * 1M users with limits lifted, the partner's timeouts; the batch reports their sum. A list the
+ * partner creates with its first records (Pinterest) is created by the first request.
  */
 async function deliverAll(input: BatchInput, connection: () => ConnectionState): Promise<BatchSettlement> {
   const size = input.usersPerRequest ?? input.rows.length;
@@ -72,14 +73,12 @@ async function deliverAll(input: BatchInput, connection: () => ConnectionState):
     parts.push({ ...input, batchId: `${input.batchId}.${parts.length + 1}`, rows: input.rows.slice(i, i + size) });
   }
   const outcomes: BatchSettlement[] = [];
-  // Until a request has reported the list's id, one at a time: two could create two lists.
-  for (let audienceId = input.audienceId; audienceId === null && parts.length > 0;) {
-    const outcome = await deliver({ ...parts.shift()!, audienceId }, connection);
+  let audienceId = input.audienceId;
+  for (const part of parts) {
+    const outcome = await deliver({ ...part, audienceId }, connection);
     outcomes.push(outcome);
-    audienceId = outcome.audienceId ?? null;
-    for (const part of parts) part.audienceId = audienceId;
+    audienceId ??= outcome.audienceId ?? null; // the list the first records made
   }
-  outcomes.push(...(await Promise.all(parts.map((part) => deliver(part, connection)))));
   return sumOf(input.batchId, outcomes);
 }
 

@@ -175,6 +175,7 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
       await until(step, (v) => v.metrics.pending === 0);
       await save(engine, 'step-retries-and-errors', step.workflowId);
       await save(engine, 'batch-retries-exhausted', `${step.workflowId}:batch:2`);
+      await save(engine, 'batch-two-requests', `${step.workflowId}:batch:1`);
     });
   });
 

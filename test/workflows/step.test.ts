@@ -154,7 +154,9 @@ describe('Step: retries within the 13-hour budget', () => {
       await ts.env.sleep('65 minutes');
       const view = await until(step, (v) => v.metrics.synced === 3_800);
       expect(view.metrics).toMatchObject({ errored: 0, pending: 0 });
-      expect(pinterest.calls.length).toBeGreaterThan(2 * (2 * 60 * 2)); // retried every ~30 s as advised, per batch
+      // Its two requests ride one batch, one after the other: the first retried every ~30 s as advised.
+      expect(pinterest.calls.length).toBeGreaterThanOrEqual(2 * 60 * 2 - 5);
+      expect(pinterest.calls.length).toBeLessThan(2 * 60 * 2 + 20);
     });
   });
 
