@@ -285,8 +285,8 @@ export class StepState {
    */
   cutBatch(requests = 1, wholeOnly = false): CutBatch | null {
     const perRequest = this.data.limits?.maxUsersPerRequest ?? 1;
-    const fullRequests = Math.floor(this.bufferedUsers() / perRequest);
-    const max = perRequest * Math.max(1, Math.min(requests, wholeOnly ? fullRequests : requests));
+    const whole = wholeOnly ? Math.min(requests, Math.floor(this.bufferedUsers() / perRequest)) : requests;
+    const max = perRequest * Math.max(1, whole);
     const first = this.data.buffer[0];
     if (!first) return null;
     const rows: Row[] = [];

@@ -50,7 +50,7 @@ const MAX_CHILDREN_PER_RUN = 1_000;
 /** Hard stops well below Temporal's limits, for a run that must still send its buffer before it can carry it. */
 const HARD_MAX_CHILDREN_PER_RUN = 1_900;
 const HARD_MAX_EVENTS_PER_RUN = 40_000;
-/** Partner requests one Batch child may carry (each sent by its own activity, side by side). */
+/** Partner requests one Batch child may carry (each sent by its own activity, one after another). */
 const MAX_REQUESTS_PER_BATCH = 4;
 const REQUESTS_PER_BATCH_PATCH = 'batch-several-requests';
 /** How long a started step waits for its first launch before giving up (it is started by update-with-start). */
@@ -217,9 +217,9 @@ function refuse(s: StepState, code: string, message: string, details?: unknown[]
 
 /**
  * Cuts a batch off the buffer and starts its Batch child; `done` settles once the start has.
- * A batch carries up to MAX_REQUESTS_PER_BATCH requests (within 512 KB), sent side by side: a
- * step starts one child per workflow task, which held partners with small requests (Pinterest,
- * 1,900 users) to one request per task round trip. Histories from before replay as they were.
+ * A batch carries up to MAX_REQUESTS_PER_BATCH requests (within 512 KB): a step starts one
+ * child per workflow task, which held partners with small requests (Pinterest, 1,900 users) to
+ * one request per task round trip. Histories from before replay as they were.
  */
 function sendBatch(s: StepState, self: string, wholeOnly = false): { done: Promise<void> } | null {
   const requests = patched(REQUESTS_PER_BATCH_PATCH) ? MAX_REQUESTS_PER_BATCH : 1;

@@ -12,7 +12,7 @@ import { facebookSandbox, type HourlyQuota } from './partners/facebook.js';
 import { linkedinSandbox } from './partners/linkedin.js';
 import { pinterestSandbox } from './partners/pinterest.js';
 import { tiktokSandbox } from './partners/tiktok.js';
-import { SandboxState, sortedMembers, type RandomFaults, type SandboxPartner } from './state.js';
+import { SandboxState, sortedMembers, type SandboxPartner } from './state.js';
 
 export interface SandboxOptions {
   /** How long a new LinkedIn segment answers 404 (the real one: a minute or two). */
@@ -22,8 +22,6 @@ export interface SandboxOptions {
    * speed); users per request and everything else stay enforced.
    */
   rateLimits?: boolean;
-  /** Faults at random on every partner (reliability tests); `state.randomFaults` can change it later. */
-  randomFaults?: RandomFaults;
   /** Facebook's hourly call quota per ad account (default Meta's Limited tier: 5,000 + 40 per audience). */
   facebookHourlyQuota?: HourlyQuota;
 }
@@ -161,7 +159,6 @@ export interface RunningSandbox {
 
 export async function startSandbox(host: string, port: number, options: SandboxOptions = {}): Promise<RunningSandbox> {
   const state = new SandboxState();
-  state.randomFaults = options.randomFaults;
   const server: Server = createSandboxApp(state, options).listen(port, host);
   await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err as Error))]);
   const { port: bound } = server.address() as AddressInfo;
