@@ -9,6 +9,7 @@ import type { Client } from '@temporalio/client';
 import { Fail } from '../workflows/failures.js';
 import { rateLimitKey } from '../workflows/ids.js';
 import { credentialsQuery } from '../workflows/messages.js';
+import { rowArrays } from '../workflows/rows.js';
 import type { PartnerId } from '../workflows/types.js';
 import type { LaunchProblem, PartnerAdapter } from './partners/types.js';
 import { ruleProblems } from './partners/launch-rules.js';
@@ -153,10 +154,9 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
     async syncUsers(input) {
       const partner = adapter(input.partner);
       const { audienceId, audienceName } = input;
+      const rows = rowArrays(input.rows);
       if (audienceId !== null) {
-        const result = await withToken(input, (token) =>
-          partner.sendUsers(token, { ...input, audienceId }, input.rows),
-        );
+        const result = await withToken(input, (token) => partner.sendUsers(token, { ...input, audienceId }, rows));
         return usersCounted(input.partner, { synced: result.synced, invalid: result.invalid });
       }
       if (!partner.createAudienceWithUsers || audienceName === null) {
@@ -171,14 +171,14 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
         // A retry after a create whose answer was lost finds the list instead of making another.
         const existing = await partner.findAudience(token, input.adAccountId, { name: audienceName, create: true });
         if (existing) {
-          const result = await partner.sendUsers(token, { ...input, audienceId: existing.id }, input.rows);
+          const result = await partner.sendUsers(token, { ...input, audienceId: existing.id }, rows);
           return usersCounted(input.partner, {
             synced: result.synced,
             invalid: result.invalid,
             audienceId: existing.id,
           });
         }
-        const result = await createOrExplain(() => create(token, { ...input, audienceName }, input.rows));
+        const result = await createOrExplain(() => create(token, { ...input, audienceName }, rows));
         return usersCounted(input.partner, {
           synced: result.synced,
           invalid: result.invalid,

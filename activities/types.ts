@@ -3,7 +3,8 @@
  * from here). Partner adapters implement it; tests register doubles of it.
  */
 import type { Credentials } from '../workflows/messages.js';
-import type { Action, AudienceRef, Field, PartnerId, PartnerLimits, Row, SyncTarget } from '../workflows/types.js';
+import type { Rows } from '../workflows/rows.js';
+import type { Action, AudienceRef, Field, PartnerId, PartnerLimits, SyncTarget } from '../workflows/types.js';
 
 export interface PartnerCallContext {
   workspaceId: string;
@@ -31,7 +32,8 @@ export interface EnsureAudienceResult {
 
 export interface SyncUsersInput extends PartnerCallContext, SyncTarget {
   batchId: string;
-  rows: Row[];
+  /** Packed (workflows/rows.ts); arrays from batches started before rows were packed. */
+  rows: Rows;
 }
 
 export interface SyncUsersResult {

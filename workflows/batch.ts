@@ -24,7 +24,8 @@ import {
   type BatchSettlement,
   type ConnectionState,
 } from './messages.js';
-import type { ErroredReason, LastError, PartnerId, Row, SyncTarget } from './types.js';
+import { countRows, packed, splitRows, type PackedRows, type Rows } from './rows.js';
+import type { ErroredReason, LastError, PartnerId, SyncTarget } from './types.js';
 
 /** Less budget than this left after a give-up is not worth another round of attempts. */
 const MIN_RETRY_MS = 1_000;
@@ -37,19 +38,23 @@ export interface BatchInput extends SyncTarget {
   /** The connection as the step last knew it. */
   connection: ConnectionState;
   partner: PartnerId;
-  rows: Row[];
+  /** Packed (rows.ts); arrays in batches started before rows were packed. */
+  rows: Rows;
   /** Workflow time after which the users are Errored: 13 h after the oldest entered. */
   deadline: number;
   /** Rows per partner request; absent (batches from before): all rows in one request. */
   usersPerRequest?: number;
 }
 
+/** A batch, or one request of it, with its rows packed. */
+type Request = BatchInput & { rows: PackedRows };
+
 export async function batchWorkflow(input: BatchInput): Promise<BatchSettlement> {
   let connection = input.connection;
   setHandler(connectionChangedSignal, (c) => {
     if (c.generation >= connection.generation) connection = c;
   });
-  const outcome = await deliverAll(input, () => connection);
+  const outcome = await deliverAll({ ...input, rows: packed(input.rows) }, () => connection);
   try {
     await getExternalWorkflowHandle(input.stepWorkflowId).signal(batchSettledSignal, outcome);
   } catch {
@@ -64,18 +69,18 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSettlement>
  * 1M users with limits lifted, the partner's timeouts; the batch reports their sum. A list the
  * partner creates with its first records (Pinterest) is created by the first request.
  */
-async function deliverAll(input: BatchInput, connection: () => ConnectionState): Promise<BatchSettlement> {
-  const size = input.usersPerRequest ?? input.rows.length;
-  if (input.rows.length <= size) return deliver(input, connection);
-  const parts: BatchInput[] = [];
-  // Each request has an id of its own (the batch's, numbered), as its partner call and logs see it.
-  for (let i = 0; i < input.rows.length; i += size) {
-    parts.push({ ...input, batchId: `${input.batchId}.${parts.length + 1}`, rows: input.rows.slice(i, i + size) });
-  }
+async function deliverAll(input: Request, connection: () => ConnectionState): Promise<BatchSettlement> {
+  const users = countRows(input.rows);
+  const size = input.usersPerRequest ?? users;
+  if (users <= size) return deliver(input, connection);
   const outcomes: BatchSettlement[] = [];
   let audienceId = input.audienceId;
-  for (const part of parts) {
-    const outcome = await deliver({ ...part, audienceId }, connection);
+  let rest = input.rows;
+  // Each request has an id of its own (the batch's, numbered), as its partner call and logs see it.
+  for (let n = 1; rest !== ''; n++) {
+    const [rows, after] = splitRows(rest, size);
+    rest = after;
+    const outcome = await deliver({ ...input, batchId: `${input.batchId}.${n}`, rows, audienceId }, connection);
     outcomes.push(outcome);
     audienceId ??= outcome.audienceId ?? null; // the list the first records made
   }
@@ -95,8 +100,8 @@ function sumOf(batchId: string, outcomes: BatchSettlement[]): BatchSettlement {
   return total;
 }
 
-async function deliver(input: BatchInput, connection: () => ConnectionState): Promise<BatchSettlement> {
-  const users = input.rows.length;
+async function deliver(input: Request, connection: () => ConnectionState): Promise<BatchSettlement> {
+  const users = countRows(input.rows);
   const erroredAll = (reason: ErroredReason, lastError?: LastError): BatchSettlement => ({
     batchId: input.batchId,
     synced: 0,
@@ -150,7 +155,7 @@ async function deliver(input: BatchInput, connection: () => ConnectionState): Pr
 
 /** One activity call with retries bounded by the budget; cancelled at once if the connection goes invalid. */
 async function callPartner(
-  input: BatchInput,
+  input: Request,
   generation: number,
   budgetMs: number,
   invalid: () => boolean,
@@ -199,8 +204,8 @@ function ranOutOfTime(err: unknown): boolean {
   return err instanceof ActivityFailure && err.retryState === 'TIMEOUT';
 }
 
-function settled(input: BatchInput, result: SyncUsersResult): BatchSettlement {
-  const users = input.rows.length;
+function settled(input: Request, result: SyncUsersResult): BatchSettlement {
+  const users = countRows(input.rows);
   const invalid = Math.min(Math.max(0, result.invalid), users);
   const outcome: BatchSettlement = { batchId: input.batchId, synced: users - invalid, errored: {} };
   if (invalid > 0) outcome.errored.invalid_identifier = invalid;

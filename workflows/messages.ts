@@ -1,15 +1,8 @@
 /** Every signal, query and update, typed once and shared by workflows, activities, API and tests. */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type {
-  ConnectionStatus,
-  ErroredReason,
-  LastError,
-  NotSyncedReason,
-  Row,
-  StepConfig,
-  StepView,
-} from './types.js';
+import type { ConnectionStatus, ErroredReason, LastError, NotSyncedReason, StepConfig, StepView } from './types.js';
 import type { SlotRequest } from './rate-window.js';
+import type { Rows } from './rows.js';
 
 // ── Step ────────────────────────────────────────────────────────────────────────────────────
 
@@ -29,8 +22,8 @@ export interface UsersEntry {
   enteredAt: number;
   /** Users never to be sent, by reason. */
   notSynced: Partial<Record<NotSyncedReason, number>>;
-  /** Users to send, values in the step's field order. */
-  rows: Row[];
+  /** Users to send, values in the step's field order: packed (rows.ts); arrays in older histories. */
+  rows: Rows;
 }
 export const usersEnteredSignal = defineSignal<[UsersEntry]>('usersEntered');
 

@@ -4,6 +4,7 @@
  * is unit-tested directly and the workflow only wires it to signals and timers.
  */
 import type { BatchSettlement, ConnectionState, UsersEntry } from './messages.js';
+import { endOfRow, joinRows, packRows, packedRowBytes, type PackedRows, type Rows } from './rows.js';
 import type {
   ErroredReason,
   LastError,
@@ -40,6 +41,15 @@ type Phase = 'awaiting_launch' | 'creating_audience' | 'active' | 'stopping' | '
 interface BufferChunk {
   /** Workflow time the rows arrived: their 13-hour budget starts here. */
   receivedAt: number;
+  rows: PackedRows;
+  count: number;
+  /** The rows' size as JSON arrays (`rowBytes`): batches are cut by it. */
+  bytes: number;
+}
+
+/** A chunk as a run from before rows were packed carried it. */
+interface ArrayChunk {
+  receivedAt: number;
   rows: Row[];
   bytes: number;
 }
@@ -75,7 +85,8 @@ export interface StepData {
 }
 
 export interface CutBatch {
-  rows: Row[];
+  rows: PackedRows;
+  count: number;
   /** Budget start of the oldest user in the batch. */
   oldestReceivedAt: number;
 }
@@ -120,6 +131,21 @@ export function rowBytes(row: Row): number {
   return bytes + 1; // the comma between rows
 }
 
+/** An entry's rows packed, with their count and their size as `rowBytes` counts it. */
+export function entryRows(rows: Rows): { rows: PackedRows; count: number; bytes: number } {
+  if (typeof rows !== 'string') {
+    return { rows: packRows(rows), count: rows.length, bytes: rows.reduce((b, r) => b + rowBytes(r), 0) };
+  }
+  let count = 0;
+  let bytes = 0;
+  for (let start = 0; start < rows.length; count++) {
+    const end = endOfRow(rows, start);
+    bytes += packedRowBytes(rows, start, end);
+    start = end + 1;
+  }
+  return { rows, count, bytes };
+}
+
 /** A 64-bit FNV-1a hash as 16 hex chars: keys of up to 128 chars are remembered in 16. */
 export function hashKey(key: string): string {
   let h1 = 0x811c9dc5;
@@ -136,7 +162,12 @@ export class StepState {
   private constructor(readonly data: StepData) {}
 
   static restore(ids: StepIds, carried?: StepData): StepState {
-    return new StepState(carried ?? newStepData(ids));
+    const data = carried ?? newStepData(ids);
+    // A run from before rows were packed carried arrays.
+    data.buffer = (data.buffer as (BufferChunk | ArrayChunk)[]).map((c) =>
+      typeof c.rows === 'string' ? (c as BufferChunk) : { ...c, rows: packRows(c.rows), count: c.rows.length },
+    );
+    return new StepState(data);
   }
 
   // ── Launch and lifecycle ───────────────────────────────────────────────────────────────────
@@ -207,16 +238,16 @@ export class StepState {
     this.rememberKey(key, now);
     const c = this.data.counters;
     const notSynced = sum(entry.notSynced);
-    const users = entry.rows.length + notSynced;
+    const rows = entryRows(entry.rows);
+    const users = rows.count + notSynced;
     c.entered += users;
     if (this.data.config?.lastStep) c.exited += users;
     else c.proceeded += users;
     for (const [reason, n] of Object.entries(entry.notSynced) as [NotSyncedReason, number][])
       add(c.notSynced, reason, n);
-    if (entry.rows.length > 0) {
+    if (rows.count > 0) {
       if (this.data.buffer.length === 0) this.data.windowEndsAt = now + BATCH_WINDOW_MS;
-      const bytes = entry.rows.reduce((b, r) => b + rowBytes(r), 0);
-      this.data.buffer.push({ receivedAt: now, rows: entry.rows, bytes });
+      this.data.buffer.push({ receivedAt: now, ...rows });
     }
     return true;
   }
@@ -243,7 +274,7 @@ export class StepState {
   }
 
   bufferedUsers(): number {
-    return this.data.buffer.reduce((n, c) => n + c.rows.length, 0);
+    return this.data.buffer.reduce((n, c) => n + c.count, 0);
   }
 
   bufferedBytes(): number {
@@ -289,30 +320,47 @@ export class StepState {
     const max = perRequest * Math.max(1, whole);
     const first = this.data.buffer[0];
     if (!first) return null;
-    const rows: Row[] = [];
+    const blocks: PackedRows[] = [];
+    let count = 0;
     let bytes = 0;
-    while (this.data.buffer.length > 0 && rows.length < max) {
+    while (this.data.buffer.length > 0 && count < max) {
       const chunk = this.data.buffer[0]!;
+      const text = chunk.rows;
+      if (count + chunk.count <= max && bytes + chunk.bytes <= MAX_BATCH_ROW_BYTES) {
+        blocks.push(text); // all of it fits
+        count += chunk.count;
+        bytes += chunk.bytes;
+        this.data.buffer.shift();
+        continue;
+      }
+      // Row by row up to the user or byte cap (the first row of a batch goes whatever its size).
       let take = 0;
       let takeBytes = 0;
-      while (take < chunk.rows.length && rows.length + take < max) {
-        const b = rowBytes(chunk.rows[take]!);
-        if (bytes + takeBytes + b > MAX_BATCH_ROW_BYTES && rows.length + take > 0) break;
+      let end = -1;
+      while (take < chunk.count && count + take < max) {
+        const rowEnd = endOfRow(text, end + 1);
+        const b = packedRowBytes(text, end + 1, rowEnd);
+        if (bytes + takeBytes + b > MAX_BATCH_ROW_BYTES && count + take > 0) break;
         takeBytes += b;
         take++;
+        end = rowEnd;
       }
       if (take === 0) break;
-      rows.push(...chunk.rows.slice(0, take));
+      count += take;
       bytes += takeBytes;
-      if (take === chunk.rows.length) this.data.buffer.shift();
-      else {
-        chunk.rows = chunk.rows.slice(take);
-        chunk.bytes -= takeBytes;
-        break; // the byte or user cap stopped us inside this chunk
+      if (take === chunk.count) {
+        blocks.push(text);
+        this.data.buffer.shift();
+        continue;
       }
+      blocks.push(text.slice(0, end));
+      chunk.rows = text.slice(end + 1);
+      chunk.count -= take;
+      chunk.bytes -= takeBytes;
+      break; // the byte or user cap stopped us inside this chunk
     }
     if (this.data.buffer.length === 0) this.data.windowEndsAt = null;
-    return { rows, oldestReceivedAt: first.receivedAt };
+    return { rows: joinRows(blocks), count, oldestReceivedAt: first.receivedAt };
   }
 
   /** Registers a batch as out (its users stay Pending until it settles) and names it. */

@@ -227,7 +227,7 @@ function sendBatch(s: StepState, self: string, wholeOnly = false): { done: Promi
   const config = s.data.config;
   if (!cut || !config) return null;
   // Counted as outstanding before the start resolves, so Pending stays exact meanwhile.
-  const batchId = s.sendBatch(cut.rows.length, (seq) => batchWorkflowId(self, seq));
+  const batchId = s.sendBatch(cut.count, (seq) => batchWorkflowId(self, seq));
   const input: BatchInput = {
     batchId,
     stepWorkflowId: self,
@@ -252,7 +252,7 @@ function sendBatch(s: StepState, self: string, wholeOnly = false): { done: Promi
   }).then(
     () => undefined,
     (err: unknown) => {
-      s.settle({ batchId, synced: 0, errored: { rejected: cut.rows.length }, lastError: lastErrorOf(err) });
+      s.settle({ batchId, synced: 0, errored: { rejected: cut.count }, lastError: lastErrorOf(err) });
     },
   );
   return { done };

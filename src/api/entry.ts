@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import { toRow } from '../../activities/partners/identifiers.js';
+import { packRows, type PackedRows } from '../../workflows/rows.js';
 import type { Field, NotSyncedReason, PartnerId, Row } from '../../workflows/types.js';
 import type { Consent, User } from './schemas.js';
 
@@ -20,13 +21,13 @@ export interface EntryStep {
 export interface EntryPlan {
   accepted: number;
   notSynced: Partial<Record<NotSyncedReason, number>>;
-  /** Rows to send, in parts of at most MAX_PART_BYTES of JSON. */
-  parts: Row[][];
+  /** Rows to send, packed (workflows/rows.ts), in parts of at most MAX_PART_BYTES of JSON. */
+  parts: PackedRows[];
 }
 
 export function planEntry(users: z.infer<typeof User>[], step: EntryStep, maxPartBytes = MAX_PART_BYTES): EntryPlan {
   const notSynced: EntryPlan['notSynced'] = {};
-  const parts: Row[][] = [];
+  const parts: PackedRows[] = [];
   let part: Row[] = [];
   let bytes = 2;
   for (const user of users) {
@@ -37,16 +38,16 @@ export function planEntry(users: z.infer<typeof User>[], step: EntryStep, maxPar
       notSynced[r] = (notSynced[r] ?? 0) + 1;
       continue;
     }
-    const size = JSON.stringify(row).length + 1;
+    const size = packedJsonBytes(row);
     if (part.length > 0 && bytes + size > maxPartBytes) {
-      parts.push(part);
+      parts.push(packRows(part));
       part = [];
       bytes = 2;
     }
     part.push(row);
     bytes += size;
   }
-  if (part.length > 0) parts.push(part);
+  if (part.length > 0) parts.push(packRows(part));
   return { accepted: users.length, notSynced, parts };
 }
 
@@ -60,4 +61,19 @@ function notSyncedReason(user: z.infer<typeof User>, step: EntryStep): NotSynced
   }
   if (c?.excludeDoNotSell && user.doNotSellOrShare === true) return 'no_consent';
   return null;
+}
+
+/** A row's UTF-8 size in the signal's JSON once packed, with its newline (counted generously). */
+function packedJsonBytes(row: Row): number {
+  let bytes = 2 * row.length; // the tabs between values and the newline, each escaped as two chars
+  for (const v of row) {
+    if (v === null) continue;
+    bytes += v.length;
+    for (let i = 0; i < v.length; i++) {
+      const c = v.charCodeAt(i);
+      if (c > 0x7f) bytes += 2;
+      else if (c < 0x20 || c === 0x5c || c === 0x22) bytes += 6; // escaped again by JSON (at most \\u00XX)
+    }
+  }
+  return bytes;
 }

@@ -16,6 +16,7 @@ import type { connectionWorkflow } from '../../workflows/connection.js';
 import { Fail } from '../../workflows/failures.js';
 import { connectionWorkflowId, partnerTaskQueue } from '../../workflows/ids.js';
 import { stepQuery, usersEnteredSignal, type Credentials, type UsersEntry } from '../../workflows/messages.js';
+import { packRows, rowArrays } from '../../workflows/rows.js';
 import type { stepWorkflow } from '../../workflows/step.js';
 import type { PartnerId, Row, StepConfig, StepIds, StepView } from '../../workflows/types.js';
 import { uniqueTaskQueue } from './temporal.js';
@@ -28,7 +29,9 @@ export interface SyncCall {
   generation: number;
 }
 
-type Behaviour = (call: SyncUsersInput, n: number) => SyncUsersResult | Promise<SyncUsersResult>;
+/** A partner call as the adapter sees it: rows as arrays. */
+export type SyncCallInput = SyncUsersInput & { rows: Row[] };
+type Behaviour = (call: SyncCallInput, n: number) => SyncUsersResult | Promise<SyncUsersResult>;
 
 /**
  * A test double of a partner's activities: records every call and answers as told. Failures
@@ -36,6 +39,8 @@ type Behaviour = (call: SyncUsersInput, n: number) => SyncUsersResult | Promise<
  */
 export class FakePartner implements PartnerActivities {
   readonly calls: SyncCall[] = [];
+  /** Every row of every call, in the order sent. */
+  readonly sentRows: Row[] = [];
   behaviour: Behaviour = (call) => ({ synced: call.rows.length, invalid: 0 });
   /** Tokens of generations up to this one are rejected as invalid. */
   revokedThrough = 0;
@@ -52,7 +57,9 @@ export class FakePartner implements PartnerActivities {
     return Promise.resolve({ audienceId: this.audienceId, audienceName: name, limits: this.limits });
   };
 
-  syncUsers = async (input: SyncUsersInput): Promise<SyncUsersResult> => {
+  syncUsers = async (sent: SyncUsersInput): Promise<SyncUsersResult> => {
+    const input = { ...sent, rows: rowArrays(sent.rows) };
+    for (const row of input.rows) this.sentRows.push(row);
     this.calls.push({
       at: await this.now(),
       batchId: input.batchId,
@@ -193,7 +200,7 @@ export function entry(users: number | Row[], over: Partial<UsersEntry> = {}): Us
     idempotencyKey: `key-${++keySeq}`,
     enteredAt: Date.now(),
     notSynced: {},
-    rows: typeof users === 'number' ? rows(users) : users,
+    rows: packRows(typeof users === 'number' ? rows(users) : users),
     ...over,
   };
 }

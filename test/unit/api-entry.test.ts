@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { normalize, sha256Once } from '../../activities/partners/identifiers.js';
 import { planEntry } from '../../src/api/entry.js';
+import { unpackRows } from '../../workflows/rows.js';
 import { hashKey, newWorkspaceId, newWorkspaceKey, sameSecret, workspaceOfKey } from '../../src/api/keys.js';
 import { signState, STATE_TTL_MS, verifyState } from '../../src/api/oauth-state.js';
 import { PostUsers } from '../../src/api/schemas.js';
@@ -33,9 +35,11 @@ describe('users at entry', () => {
     expect(plan.accepted).toBe(6);
     expect(plan.notSynced).toEqual({ no_consent: 3, missing_fields: 1 });
     expect(plan.parts).toHaveLength(1);
-    expect(plan.parts[0]![0]).toEqual([ALICE_EMAIL_SHA256, null]);
-    expect(plan.parts[0]![1]![0]).toBeNull();
-    expect(plan.parts[0]![1]![1]).toMatch(/^[a-f0-9]{64}$/);
+    const rows = unpackRows(plan.parts[0]!);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toEqual([ALICE_EMAIL_SHA256, null]);
+    expect(rows[1]![0]).toBeNull();
+    expect(rows[1]![1]).toMatch(/^[a-f0-9]{64}$/);
     expect(JSON.stringify(plan)).not.toMatch(/example\.com|555/);
   });
 
@@ -43,8 +47,22 @@ describe('users at entry', () => {
     const users = Array.from({ length: 10_000 }, (_, i) => ({ id: `${i}`, email: `u${i}@example.com` }));
     const plan = planEntry(users, { partner: 'linkedin', fields: ['email'] }, 100_000);
     expect(plan.parts.length).toBeGreaterThan(6);
-    for (const part of plan.parts) expect(JSON.stringify(part).length).toBeLessThanOrEqual(100_000);
-    expect(plan.parts.flat()).toHaveLength(10_000);
+    for (const part of plan.parts) expect(Buffer.byteLength(JSON.stringify(part))).toBeLessThanOrEqual(100_000);
+    const sent = plan.parts.flatMap((part) => unpackRows(part).map((row) => row[0]));
+    expect(sent).toEqual(users.map((u) => sha256Once(u.email, normalize.email)));
+  });
+
+  it('keeps parts under the signal size whatever the characters of plain values', () => {
+    const odd = ['Zoë\\t', 'a\tb', 'l\nm', '"q"', '\u0001x', '李小龙', 'x'.repeat(300)];
+    const users = Array.from({ length: 3_000 }, (_, i) => ({
+      id: `${i}`,
+      firstName: odd[i % odd.length]! + i,
+      lastName: odd[(i + 3) % odd.length]!,
+    }));
+    const plan = planEntry(users, { partner: 'linkedin', fields: ['firstName', 'lastName'] }, 50_000);
+    for (const part of plan.parts) expect(Buffer.byteLength(JSON.stringify(part))).toBeLessThanOrEqual(50_000);
+    const sent = plan.parts.flatMap((part) => unpackRows(part));
+    expect(sent).toEqual(users.map((u) => [u.firstName.trim(), u.lastName.trim()]));
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { UsersEntry } from '../../workflows/messages.js';
 import { BATCH_WINDOW_MS, MAX_BATCH_ROW_BYTES, MAX_KEYS, StepState, hashKey, rowBytes } from '../../workflows/state.js';
+import { packRows, unpackRows } from '../../workflows/rows.js';
 import type { Row, StepConfig } from '../../workflows/types.js';
 
 const ids = { workspaceId: 'w', canvasId: 'c', stepId: 's' };
@@ -60,7 +61,7 @@ describe('StepState counting', () => {
     const ids: string[] = [];
     let cut;
     while ((cut = s.cutBatch())) {
-      ids.push(s.sendBatch(cut.rows.length, (n) => `b${n}`));
+      ids.push(s.sendBatch(cut.count, (n) => `b${n}`));
       invariant(s);
     }
     expect(ids).toEqual(['b1', 'b2', 'b3']);
@@ -78,7 +79,7 @@ describe('StepState counting', () => {
   it('counts as Errored any user a batch fails to account for, never losing one', () => {
     const s = activeStep(100);
     s.enter(entry(rows(100)), 0);
-    const id = s.sendBatch(s.cutBatch()!.rows.length, (n) => `b${n}`);
+    const id = s.sendBatch(s.cutBatch()!.count, (n) => `b${n}`);
     s.settle({ batchId: id, synced: 60, errored: { rejected: 10 } });
     invariant(s);
     expect(s.view().reasons.errored).toEqual({ rejected: 10, retries_exhausted: 30 });
@@ -95,8 +96,8 @@ describe('StepState batching', () => {
     const oldest: number[] = [];
     let cut;
     while ((cut = s.cutBatch())) {
-      sizes.push(cut.rows.length);
-      firsts.push(cut.rows[0]![0]!);
+      sizes.push(cut.count);
+      firsts.push(unpackRows(cut.rows)[0]![0]!);
       oldest.push(cut.oldestReceivedAt);
     }
     expect(sizes).toEqual([1_900, 1_900, 200]);
@@ -109,11 +110,11 @@ describe('StepState batching', () => {
     const s = activeStep(100);
     s.enter(entry(rows(950)), 0);
     // Window open: whole requests only, at most 4 of them; the 50 left wait for the window.
-    expect([s.cutBatch(4, true)!.rows.length, s.cutBatch(4, true)!.rows.length]).toEqual([400, 400]);
-    expect(s.cutBatch(4, true)!.rows.length).toBe(100);
+    expect([s.cutBatch(4, true)!.count, s.cutBatch(4, true)!.count]).toEqual([400, 400]);
+    expect(s.cutBatch(4, true)!.count).toBe(100);
     expect(s.bufferedUsers()).toBe(50);
     // Window closed: what is left goes, partial request and all.
-    expect(s.cutBatch(4, false)!.rows.length).toBe(50);
+    expect(s.cutBatch(4, false)!.count).toBe(50);
     expect(s.cutBatch(4, false)).toBeNull();
   });
 
@@ -127,9 +128,33 @@ describe('StepState batching', () => {
     while ((cut = s.cutBatch())) {
       const bytes = Buffer.byteLength(JSON.stringify(cut.rows));
       expect(bytes).toBeLessThanOrEqual(MAX_BATCH_ROW_BYTES);
-      total += cut.rows.length;
+      total += cut.count;
     }
     expect(total).toBe(10_000);
+  });
+
+  it('cuts packed entries exactly where it cut arrays, and takes state carried with arrays', () => {
+    const wide = (from: number) => Array.from({ length: 3_000 }, (_, i) => [hash(from + i), null, 'Zoë\t' + i]);
+    const cuts = (packedEntries: boolean) => {
+      const s = activeStep(5_000, { fields: ['email', 'phone', 'firstName'] });
+      for (const from of [0, 3_000, 6_000]) {
+        const r = wide(from);
+        s.enter(entry(r, packedEntries ? { rows: packRows(r) } : {}), from);
+      }
+      const out: [number, string][] = [];
+      for (let cut; (cut = s.cutBatch(4));) out.push([cut.count, cut.rows]);
+      return out;
+    };
+    const fromArrays = cuts(false);
+    expect(fromArrays.map(([n]) => n)).toEqual([5_957, 3_043]); // the byte cap, not the user cap
+    expect(cuts(true)).toEqual(fromArrays);
+
+    // A run from before rows were packed carried its buffer as arrays.
+    const carried = activeStep(100);
+    carried.data.buffer = [{ receivedAt: 5, rows: rows(150), bytes: 150 * rowBytes([hash(0)]) }] as never;
+    const next = StepState.restore(ids, carried.data);
+    expect(next.bufferedUsers()).toBe(150);
+    expect(unpackRows(next.cutBatch()!.rows)).toEqual(rows(100));
   });
 
   it('counts non-ASCII names generously so the byte cap holds for any text', () => {
@@ -155,7 +180,7 @@ describe('StepState batching', () => {
       createsAudienceWithFirstRecords: true,
     });
     s.enter(entry(rows(30)), 0);
-    const first = s.sendBatch(s.cutBatch()!.rows.length, (n) => `b${n}`);
+    const first = s.sendBatch(s.cutBatch()!.count, (n) => `b${n}`);
     expect(s.canFlush()).toBe(false);
     s.settle({ batchId: first, synced: 10, errored: {}, audienceId: 'list-1' });
     expect(s.view().audience.id).toBe('list-1');
@@ -175,7 +200,7 @@ describe('StepState lifecycle', () => {
     s.stop();
     expect(s.status()).toBe('stopping');
     expect(s.finishStopIfDone()).toBe(false);
-    const id = s.sendBatch(s.cutBatch()!.rows.length, (n) => `b${n}`);
+    const id = s.sendBatch(s.cutBatch()!.count, (n) => `b${n}`);
     expect(s.finishStopIfDone()).toBe(false);
     s.settle({ batchId: id, synced: 5, errored: {} });
     expect(s.finishStopIfDone()).toBe(true);
@@ -185,7 +210,7 @@ describe('StepState lifecycle', () => {
   it('survives continue-as-new as plain data', () => {
     const s = activeStep(10);
     s.enter(entry(rows(15), { idempotencyKey: 'once' }), 0);
-    s.sendBatch(s.cutBatch()!.rows.length, (n) => `b${n}`);
+    s.sendBatch(s.cutBatch()!.count, (n) => `b${n}`);
     const carried = JSON.parse(JSON.stringify(s.data)) as typeof s.data;
     const next = StepState.restore(ids, carried);
     expect(next.view()).toEqual(s.view());

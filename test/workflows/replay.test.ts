@@ -32,10 +32,11 @@ const NONDETERMINISTIC_WORKFLOWS = fileURLToPath(new URL('../fixtures/nondetermi
  * Recordings are kept, never replaced: a history recorded before a patch must still replay (the
  * workflows it stands for may still be running), and so must one recorded after it. New
  * recordings are named `<scenario>.<RECORDED_WITH>.binpb`; when workflow code changes behind a
- * new `patched()`, set RECORDED_WITH to that patch's id and record again. The unsuffixed files
- * predate the first patch ('search-attributes').
+ * new `patched()`, or what it carries changes shape, set RECORDED_WITH to a name for the change
+ * and record again. The unsuffixed files predate the first patch ('search-attributes');
+ * 'packed-rows' carry rows as one string (workflows/rows.ts) where older ones carry arrays.
  */
-const RECORDED_WITH = 'batch-several-requests';
+const RECORDED_WITH = 'packed-rows';
 
 /** The search attributes each upsert of a history wrote, in order (the patch's own TemporalChangeVersion left out). */
 function upserts(h: temporal.api.history.v1.IHistory): Record<string, unknown>[] {

@@ -11,6 +11,7 @@ import {
   invalidToken,
   launched,
   metrics,
+  rows,
   rateLimited,
   stepIds,
   transient,
@@ -120,6 +121,22 @@ describe('Step: batching', () => {
     });
   });
 
+  it('takes rows as arrays too, as an API from before packed rows sends them', async () => {
+    const linkedin = fake();
+    await withEngine(ts.env, { linkedin }, async (engine) => {
+      await connect(engine, 'linkedin');
+      const step = await launched(engine);
+      const old = rows(30);
+      await enter(step, { ...entry(0), rows: old });
+      await enter(step, entry(20));
+      await ts.env.sleep('6 seconds');
+      const view = await until(step, (v) => v.metrics.pending === 0);
+      expect(view.metrics).toMatchObject({ entered: 50, synced: 50 });
+      expect(linkedin.calls.map((c) => c.users)).toEqual([50]);
+      expect(linkedin.sentRows.slice(0, 30)).toEqual(old);
+    });
+  });
+
   it('counts a repeated idempotency key once', async () => {
     const linkedin = fake();
     await withEngine(ts.env, { linkedin }, async (engine) => {
@@ -128,7 +145,7 @@ describe('Step: batching', () => {
       const e = entry(40, { notSynced: { missing_fields: 2 } });
       await enter(step, e);
       await enter(step, e);
-      await enter(step, { ...e, rows: e.rows.slice(0, 5) }); // same key, other body: still a repeat
+      await enter(step, { ...e, rows: entry(5).rows }); // same key, other body: still a repeat
       await ts.env.sleep('6 seconds');
       const view = await until(step, (v) => v.metrics.pending === 0);
       expect(view.metrics).toMatchObject({ entered: 42, synced: 40, notSynced: 2 });

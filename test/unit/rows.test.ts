@@ -1,0 +1,83 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  countRows,
+  joinRows,
+  packRows,
+  packedRowBytes,
+  rowArrays,
+  splitRows,
+  unpackRows,
+} from '../../workflows/rows.js';
+import { entryRows, rowBytes } from '../../workflows/state.js';
+import type { Row } from '../../workflows/types.js';
+
+/** Rows as the API makes them: 1–4 values, not all missing, any characters in plain values. */
+const hex = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 });
+const value = fc.oneof(
+  fc.constant(null),
+  hex,
+  fc.string({ unit: fc.constantFrom('a', '\\', '\t', '\n', 't', 'n', ' '), minLength: 1 }),
+  fc.string({ unit: 'binary', minLength: 1 }),
+);
+const row = fc
+  .integer({ min: 1, max: 4 })
+  .chain((n) => fc.array(value, { minLength: n, maxLength: n }))
+  .filter((r): r is Row => r.some((v) => v !== null && v !== ''))
+  .map((r) => r.map((v) => (v === '' ? null : v)));
+const rows = fc.array(row, { maxLength: 30 });
+
+describe('packed rows', () => {
+  it('unpack to the rows packed, whatever the characters in them', () => {
+    fc.assert(
+      fc.property(rows, (rs) => {
+        expect(unpackRows(packRows(rs))).toEqual(rs);
+        expect(countRows(packRows(rs))).toBe(rs.length);
+      }),
+    );
+  });
+
+  it('are sized exactly as the arrays were, so batches are cut where they were before', () => {
+    fc.assert(
+      fc.property(rows, (rs) => {
+        const packed = packRows(rs);
+        const expected = rs.reduce((b, r) => b + rowBytes(r), 0);
+        expect(entryRows(packed)).toEqual({ rows: packed, count: rs.length, bytes: expected });
+        expect(entryRows(rs)).toEqual({ rows: packed, count: rs.length, bytes: expected });
+      }),
+    );
+    expect(packedRowBytes('ab\t', 0, 3)).toBe(rowBytes(['ab', null]));
+  });
+
+  it('split after any number of rows and join back to the same rows', () => {
+    fc.assert(
+      fc.property(rows, fc.nat(40), (rs, n) => {
+        const [head, tail] = splitRows(packRows(rs), n);
+        expect(unpackRows(head)).toEqual(rs.slice(0, n));
+        expect(unpackRows(tail)).toEqual(rs.slice(n));
+        expect(unpackRows(joinRows([head, tail]))).toEqual(rs);
+      }),
+    );
+  });
+
+  it('are read as arrays from older histories too', () => {
+    const old: Row[] = [
+      ['a', null],
+      [null, 'b'],
+    ];
+    expect(rowArrays(old)).toBe(old);
+    expect(rowArrays(packRows(old))).toEqual(old);
+    expect(countRows(old)).toBe(2);
+    expect(countRows('')).toBe(0);
+  });
+
+  it('escape what would break a line or a value, and nothing else', () => {
+    expect(
+      packRows([
+        ['a\tb', 'c\\d'],
+        ['e\nf', null],
+      ]),
+    ).toBe('a\\tb\tc\\\\d\ne\\nf\t');
+    expect(packRows([['ff'.repeat(32)]])).toBe('ff'.repeat(32));
+  });
+});
