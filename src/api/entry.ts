@@ -5,8 +5,8 @@
  */
 import type { z } from 'zod';
 import { toRow } from '../../activities/partners/identifiers.js';
-import { packRows, type PackedRows } from '../../workflows/rows.js';
-import type { Field, NotSyncedReason, PartnerId, Row } from '../../workflows/types.js';
+import { packRow, type PackedRows } from '../../workflows/rows.js';
+import type { Field, NotSyncedReason, PartnerId } from '../../workflows/types.js';
 import type { Consent, User } from './schemas.js';
 
 /** A signal's rows stay under this (the step's input carries them; Temporal warns at 2 MB per payload). */
@@ -28,7 +28,7 @@ export interface EntryPlan {
 export function planEntry(users: z.infer<typeof User>[], step: EntryStep, maxPartBytes = MAX_PART_BYTES): EntryPlan {
   const notSynced: EntryPlan['notSynced'] = {};
   const parts: PackedRows[] = [];
-  let part: Row[] = [];
+  let part: string[] = [];
   let bytes = 2;
   for (const user of users) {
     const reason = notSyncedReason(user, step);
@@ -38,16 +38,17 @@ export function planEntry(users: z.infer<typeof User>[], step: EntryStep, maxPar
       notSynced[r] = (notSynced[r] ?? 0) + 1;
       continue;
     }
-    const size = packedJsonBytes(row);
+    const line = packRow(row);
+    const size = jsonBytes(line) + 2; // and its newline, escaped
     if (part.length > 0 && bytes + size > maxPartBytes) {
-      parts.push(packRows(part));
+      parts.push(part.join('\n'));
       part = [];
       bytes = 2;
     }
-    part.push(row);
+    part.push(line);
     bytes += size;
   }
-  if (part.length > 0) parts.push(packRows(part));
+  if (part.length > 0) parts.push(part.join('\n'));
   return { accepted: users.length, notSynced, parts };
 }
 
@@ -63,17 +64,13 @@ function notSyncedReason(user: z.infer<typeof User>, step: EntryStep): NotSynced
   return null;
 }
 
-/** A row's UTF-8 size in the signal's JSON once packed, with its newline (counted generously). */
-function packedJsonBytes(row: Row): number {
-  let bytes = 2 * row.length; // the tabs between values and the newline, each escaped as two chars
-  for (const v of row) {
-    if (v === null) continue;
-    bytes += v.length;
-    for (let i = 0; i < v.length; i++) {
-      const c = v.charCodeAt(i);
-      if (c > 0x7f) bytes += 2;
-      else if (c < 0x20 || c === 0x5c || c === 0x22) bytes += 6; // escaped again by JSON (at most \\u00XX)
-    }
+/** A packed line's UTF-8 size inside a JSON string, counted generously. */
+function jsonBytes(line: string): number {
+  let bytes = line.length;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c > 0x7f) bytes += 2;
+    else if (c < 0x20 || c === 0x5c || c === 0x22) bytes += 5; // escaped by JSON (at most \u00XX)
   }
   return bytes;
 }

@@ -17,7 +17,7 @@ const hex = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength:
 const value = fc.oneof(
   fc.constant(null),
   hex,
-  fc.string({ unit: fc.constantFrom('a', '\\', '\t', '\n', 't', 'n', ' '), minLength: 1 }),
+  fc.string({ unit: fc.constantFrom('a', '\\', '\t', '\n', 't', 'n', ' ', '#'), minLength: 1 }),
   fc.string({ unit: 'binary', minLength: 1 }),
 );
 const row = fc
@@ -76,8 +76,20 @@ describe('packed rows', () => {
       packRows([
         ['a\tb', 'c\\d'],
         ['e\nf', null],
+        ['#1', 'x#'],
       ]),
-    ).toBe('a\\tb\tc\\\\d\ne\\nf\t');
-    expect(packRows([['ff'.repeat(32)]])).toBe('ff'.repeat(32));
+    ).toBe('a\\tb\tc\\\\d\ne\\nf\t\n\\#1\tx#');
+    expect(packRows([['Zoë', 'ab-12']])).toBe('Zoë\tab-12');
+  });
+
+  it('carry a SHA-256 hex as # and its base64url, a third shorter', () => {
+    fc.assert(
+      fc.property(hex, (h) => {
+        const line = packRows([[h, 'x']]);
+        expect(line).toBe(`#${Buffer.from(h, 'hex').toString('base64url')}\tx`);
+        expect(unpackRows(line)).toEqual([[h, 'x']]);
+      }),
+    );
+    expect(packRows([['AB'.repeat(32)]])).toBe('AB'.repeat(32)); // not lowercase hex: as it is
   });
 });

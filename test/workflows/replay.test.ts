@@ -93,10 +93,11 @@ describe('replay', () => {
     const histories = await recorded();
     expect(histories.length).toBeGreaterThanOrEqual(12);
     expect(await replay(histories)).toEqual([]);
-    // Both sides of each patch are replayed: histories from before search attributes (no upserts)
-    // and after; from before batches carried several requests, and after.
-    expect(histories.filter((h) => h.file.includes('.batch-several-requests.')).length).toBeGreaterThanOrEqual(7);
-    const withSearchAttributes = (file: string) => /\.(search-attributes|batch-several-requests)\./.test(file);
+    // Both sides of each change are replayed: histories from before search attributes (no upserts)
+    // and after; from before batches carried several requests, and after; rows as arrays, and packed.
+    for (const change of ['batch-several-requests', 'packed-rows'])
+      expect(histories.filter((h) => h.file.includes(`.${change}.`)).length).toBeGreaterThanOrEqual(7);
+    const withSearchAttributes = (file: string) => file.split('.').length > 2; // every suffix came after it
     const byPatch = (suffix: boolean) => histories.filter((h) => withSearchAttributes(h.file) === suffix);
     for (const h of byPatch(false)) expect(upserts(h.history), h.file).toEqual([]);
     const step = byPatch(true).find((h) => h.file.startsWith('step-pause-resume-stop.'))!;
