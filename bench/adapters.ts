@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { toRow } from '../activities/partners/identifiers.js';
 import { createPartners } from '../activities/partners/registry.js';
 import type { PartnerAdapter } from '../activities/partners/types.js';
-import { WINDOW_MS, slotGate, withRateGate } from '../activities/rate-gate.js';
+import { TRANSIT_MARGIN_MS, WINDOW_MS, slotGate, withRateGate } from '../activities/rate-gate.js';
 import { spawnServer } from '../src/temporal/process.js';
 import { emptyWindow, takeSlot } from '../workflows/rate-window.js';
 import type { PartnerId, Row } from '../workflows/types.js';
@@ -59,7 +59,9 @@ async function run(partner: PartnerId, limits: boolean): Promise<Run> {
     const window = emptyWindow();
     const gate = limits
       ? slotGate((now, lateMs) =>
-          Promise.resolve(takeSlot(window, { now, limit: requestsPerSecond, windowMs: WINDOW_MS, lateMs })),
+          Promise.resolve(
+            takeSlot(window, { now, limit: requestsPerSecond, windowMs: WINDOW_MS + TRANSIT_MARGIN_MS, lateMs }),
+          ),
         )
       : async () => {};
     return await withRateGate(gate, async () => {
