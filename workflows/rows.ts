@@ -25,27 +25,31 @@ const ESCAPED = /\\([\\tn#])/g;
 const UNESCAPED: Record<string, string> = { '\\': '\\', t: '\t', n: '\n', '#': '#' };
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const HEX = '0123456789abcdef';
 const B64_VALUE = new Uint8Array(128);
 for (let i = 0; i < B64.length; i++) B64_VALUE[B64.charCodeAt(i)] = i;
+const HEX_VALUE = new Uint8Array(128);
+for (let i = 0; i < HEX.length; i++) HEX_VALUE[HEX.charCodeAt(i)] = i;
+// 12 bits are 3 hex chars or 2 base64 chars: one table lookup each way (5× parseInt and toString).
+const B64_PAIR = Array.from({ length: 4096 }, (_, n) => B64[n >> 6]! + B64[n & 63]!);
+const HEX_TRIPLE = Array.from({ length: 4096 }, (_, n) => HEX[n >> 8]! + HEX[(n >> 4) & 15]! + HEX[n & 15]!);
 
-/** 64 lowercase hex chars (32 bytes) as 43 base64url chars. */
+/** 64 lowercase hex chars (256 bits) as 43 base64url chars: 21 × 12 bits, then the last 4. */
 function hexToBase64(hex: string): string {
   let out = '';
-  for (let i = 0; i < 60; i += 6) {
-    const n = parseInt(hex.slice(i, i + 6), 16);
-    out += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + B64[n & 63]!;
+  for (let i = 0; i < 63; i += 3) {
+    const n = (HEX_VALUE[hex.charCodeAt(i)]! << 8) | (HEX_VALUE[hex.charCodeAt(i + 1)]! << 4);
+    out += B64_PAIR[n | HEX_VALUE[hex.charCodeAt(i + 2)]!]!;
   }
-  const n = parseInt(hex.slice(60), 16); // the last 2 bytes: 3 chars
-  return out + B64[n >> 10]! + B64[(n >> 4) & 63]! + B64[(n << 2) & 63]!;
+  return out + B64[HEX_VALUE[hex.charCodeAt(63)]! << 2]!;
 }
 
 function base64ToHex(b: string, from: number): string {
-  const v = (i: number) => B64_VALUE[b.charCodeAt(from + i)]!;
   let out = '';
-  for (let i = 0; i < 40; i += 4) {
-    out += ((v(i) << 18) | (v(i + 1) << 12) | (v(i + 2) << 6) | v(i + 3)).toString(16).padStart(6, '0');
+  for (let i = from; i < from + 42; i += 2) {
+    out += HEX_TRIPLE[(B64_VALUE[b.charCodeAt(i)]! << 6) | B64_VALUE[b.charCodeAt(i + 1)]!]!;
   }
-  return out + ((v(40) << 10) | (v(41) << 4) | (v(42) >> 2)).toString(16).padStart(4, '0');
+  return out + HEX[B64_VALUE[b.charCodeAt(from + 42)]! >> 2]!;
 }
 
 function packValue(v: string | null): string {
