@@ -133,6 +133,24 @@ export function packedRowBytes(text: PackedRows, start: number, end: number): nu
   return bytes + (valueStart ? 4 : 1);
 }
 
+/**
+ * The row `text[start, end)` as it weighs inside a payload: its UTF-8 size in a JSON string,
+ * counted generously, with the newline after it.
+ */
+export function packedLineBytes(text: PackedRows, start: number, end: number): number {
+  let bytes = 2; // the newline, escaped
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) bytes += 3;
+    else if (c === 9 || c === 0x22 || c === 0x5c)
+      bytes += 2; // \t \" \\
+    else if (c < 0x20)
+      bytes += 6; // \u00XX
+    else bytes += 1;
+  }
+  return bytes;
+}
+
 /** The first `n` rows and the rest. */
 export function splitRows(text: PackedRows, n: number): [PackedRows, PackedRows] {
   let end = -1;

@@ -4,7 +4,16 @@
  * is unit-tested directly and the workflow only wires it to signals and timers.
  */
 import type { BatchSettlement, ConnectionState, UsersEntry } from './messages.js';
-import { endOfRow, joinRows, packRows, packedRowBytes, type PackedRows, type Rows } from './rows.js';
+import {
+  endOfRow,
+  joinRows,
+  packRows,
+  packed,
+  packedLineBytes,
+  packedRowBytes,
+  type PackedRows,
+  type Rows,
+} from './rows.js';
 import type {
   ErroredReason,
   LastError,
@@ -43,9 +52,18 @@ interface BufferChunk {
   receivedAt: number;
   rows: PackedRows;
   count: number;
-  /** The rows' size as JSON arrays (`rowBytes`): batches are cut by it. */
+  /** The rows' size as `sizing` measures it: batches are cut by it. */
   bytes: number;
+  /** Absent: as JSON arrays (`rowBytes`), as before rows were packed (see PACKED_SIZING). */
+  sizing?: Sizing;
 }
+
+/**
+ * How a chunk's rows are weighed against the byte cap: 'arrays' as JSON arrays of hex, as
+ * every step did before patch 'packed-sizing' (and still does replaying such a history), or
+ * 'packed' as they are sent — a third lighter, so a Facebook or TikTok request of 10,000 fits.
+ */
+export type Sizing = 'arrays' | 'packed';
 
 /** A chunk as a run from before rows were packed carried it. */
 interface ArrayChunk {
@@ -131,19 +149,27 @@ export function rowBytes(row: Row): number {
   return bytes + 1; // the comma between rows
 }
 
-/** An entry's rows packed, with their count and their size as `rowBytes` counts it. */
-export function entryRows(rows: Rows): { rows: PackedRows; count: number; bytes: number } {
-  if (typeof rows !== 'string') {
+/** The size of the packed row `text[start, end)` by a sizing. */
+const rowSize = (sizing: Sizing | undefined) => (sizing === 'packed' ? packedLineBytes : packedRowBytes);
+
+/** An entry's rows packed, with their count and their size by `sizing`. */
+export function entryRows(
+  rows: Rows,
+  sizing: Sizing = 'arrays',
+): { rows: PackedRows; count: number; bytes: number; sizing?: Sizing } {
+  if (typeof rows !== 'string' && sizing === 'arrays') {
     return { rows: packRows(rows), count: rows.length, bytes: rows.reduce((b, r) => b + rowBytes(r), 0) };
   }
+  const text = packed(rows);
+  const size = rowSize(sizing);
   let count = 0;
   let bytes = 0;
-  for (let start = 0; start < rows.length; count++) {
-    const end = endOfRow(rows, start);
-    bytes += packedRowBytes(rows, start, end);
+  for (let start = 0; start < text.length; count++) {
+    const end = endOfRow(text, start);
+    bytes += size(text, start, end);
     start = end + 1;
   }
-  return { rows, count, bytes };
+  return { rows: text, count, bytes, ...(sizing === 'packed' ? { sizing } : {}) };
 }
 
 /** A 64-bit FNV-1a hash as 16 hex chars: keys of up to 128 chars are remembered in 16. */
@@ -232,13 +258,13 @@ export class StepState {
   // ── Users in ───────────────────────────────────────────────────────────────────────────────
 
   /** Counts an entry once per idempotency key; returns false for a repeat. */
-  enter(entry: UsersEntry, now: number): boolean {
+  enter(entry: UsersEntry, now: number, sizing: Sizing = 'arrays'): boolean {
     const key = hashKey(entry.idempotencyKey);
     if (this.data.keys[key] !== undefined) return false;
     this.rememberKey(key, now);
     const c = this.data.counters;
     const notSynced = sum(entry.notSynced);
-    const rows = entryRows(entry.rows);
+    const rows = entryRows(entry.rows, sizing);
     const users = rows.count + notSynced;
     c.entered += users;
     if (this.data.config?.lastStep) c.exited += users;
@@ -312,55 +338,74 @@ export class StepState {
   /**
    * Cuts the next batch off the front of the buffer: ≤ `requests` of the partner's requests and
    * ≤ the byte cap. With `wholeOnly` (the window still open) only full requests go: users who
-   * would make a partial one wait for the window to fill it.
+   * would make a partial one wait for the window to fill it. With `wholeWhenByteCapped`, a cut
+   * the byte cap stops short ends on a request boundary if a whole request fits, so the users
+   * left make full requests too rather than a short one waiting for the window.
    */
-  cutBatch(requests = 1, wholeOnly = false): CutBatch | null {
+  cutBatch(requests = 1, wholeOnly = false, wholeWhenByteCapped = false): CutBatch | null {
     const perRequest = this.data.limits?.maxUsersPerRequest ?? 1;
     const whole = wholeOnly ? Math.min(requests, Math.floor(this.bufferedUsers() / perRequest)) : requests;
-    const max = perRequest * Math.max(1, whole);
     const first = this.data.buffer[0];
     if (!first) return null;
-    const blocks: PackedRows[] = [];
+    const fit = this.rowsThatFit(perRequest * Math.max(1, whole));
+    const count =
+      wholeWhenByteCapped && fit.byteCapped && fit.count >= perRequest
+        ? fit.count - (fit.count % perRequest)
+        : fit.count;
+    const rows = this.takeRows(count);
+    if (this.data.buffer.length === 0) this.data.windowEndsAt = null;
+    return { rows, count, oldestReceivedAt: first.receivedAt };
+  }
+
+  /** How many users from the front fit in one batch of at most `max` (the first always does). */
+  private rowsThatFit(max: number): { count: number; byteCapped: boolean } {
     let count = 0;
     let bytes = 0;
-    while (this.data.buffer.length > 0 && count < max) {
-      const chunk = this.data.buffer[0]!;
-      const text = chunk.rows;
+    for (const chunk of this.data.buffer) {
       if (count + chunk.count <= max && bytes + chunk.bytes <= MAX_BATCH_ROW_BYTES) {
-        blocks.push(text); // all of it fits
-        count += chunk.count;
+        count += chunk.count; // all of it fits
         bytes += chunk.bytes;
-        this.data.buffer.shift();
         continue;
       }
-      // Row by row up to the user or byte cap (the first row of a batch goes whatever its size).
-      let take = 0;
-      let takeBytes = 0;
-      let end = -1;
-      while (take < chunk.count && count + take < max) {
-        const rowEnd = endOfRow(text, end + 1);
-        const b = packedRowBytes(text, end + 1, rowEnd);
-        if (bytes + takeBytes + b > MAX_BATCH_ROW_BYTES && count + take > 0) break;
-        takeBytes += b;
-        take++;
-        end = rowEnd;
+      const size = rowSize(chunk.sizing);
+      for (let start = 0, n = 0; n < chunk.count && count < max; n++) {
+        const end = endOfRow(chunk.rows, start);
+        const b = size(chunk.rows, start, end);
+        if (bytes + b > MAX_BATCH_ROW_BYTES && count > 0) return { count, byteCapped: true };
+        bytes += b;
+        count++;
+        start = end + 1;
       }
-      if (take === 0) break;
-      count += take;
-      bytes += takeBytes;
-      if (take === chunk.count) {
-        blocks.push(text);
-        this.data.buffer.shift();
-        continue;
-      }
-      blocks.push(text.slice(0, end));
-      chunk.rows = text.slice(end + 1);
-      chunk.count -= take;
-      chunk.bytes -= takeBytes;
-      break; // the byte or user cap stopped us inside this chunk
+      break; // the user cap stopped us inside this chunk
     }
-    if (this.data.buffer.length === 0) this.data.windowEndsAt = null;
-    return { rows: joinRows(blocks), count, oldestReceivedAt: first.receivedAt };
+    return { count, byteCapped: false };
+  }
+
+  /** Takes `n` users off the front of the buffer. */
+  private takeRows(n: number): PackedRows {
+    const blocks: PackedRows[] = [];
+    let left = n;
+    while (left > 0) {
+      const chunk = this.data.buffer[0]!;
+      if (chunk.count <= left) {
+        blocks.push(chunk.rows);
+        left -= chunk.count;
+        this.data.buffer.shift();
+        continue;
+      }
+      const size = rowSize(chunk.sizing);
+      let end = -1;
+      for (let k = 0; k < left; k++) {
+        const start = end + 1;
+        end = endOfRow(chunk.rows, start);
+        chunk.bytes -= size(chunk.rows, start, end);
+      }
+      blocks.push(chunk.rows.slice(0, end));
+      chunk.rows = chunk.rows.slice(end + 1);
+      chunk.count -= left;
+      left = 0;
+    }
+    return joinRows(blocks);
   }
 
   /** Registers a batch as out (its users stay Pending until it settles) and names it. */

@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { toRow } from '../../activities/partners/identifiers.js';
-import { packRow, type PackedRows } from '../../workflows/rows.js';
+import { packRow, packedLineBytes, type PackedRows } from '../../workflows/rows.js';
 import type { Field, NotSyncedReason, PartnerId } from '../../workflows/types.js';
 import type { Consent, User } from './schemas.js';
 
@@ -39,7 +39,7 @@ export function planEntry(users: z.infer<typeof User>[], step: EntryStep, maxPar
       continue;
     }
     const line = packRow(row);
-    const size = jsonBytes(line) + 2; // and its newline, escaped
+    const size = packedLineBytes(line, 0, line.length);
     if (part.length > 0 && bytes + size > maxPartBytes) {
       parts.push(part.join('\n'));
       part = [];
@@ -62,15 +62,4 @@ function notSyncedReason(user: z.infer<typeof User>, step: EntryStep): NotSynced
   }
   if (c?.excludeDoNotSell && user.doNotSellOrShare === true) return 'no_consent';
   return null;
-}
-
-/** A packed line's UTF-8 size inside a JSON string, counted generously. */
-function jsonBytes(line: string): number {
-  let bytes = line.length;
-  for (let i = 0; i < line.length; i++) {
-    const c = line.charCodeAt(i);
-    if (c > 0x7f) bytes += 2;
-    else if (c < 0x20 || c === 0x5c || c === 0x22) bytes += 5; // escaped by JSON (at most \u00XX)
-  }
-  return bytes;
 }

@@ -4,6 +4,7 @@ import {
   countRows,
   joinRows,
   packRows,
+  packedLineBytes,
   packedRowBytes,
   rowArrays,
   splitRows,
@@ -47,6 +48,18 @@ describe('packed rows', () => {
       }),
     );
     expect(packedRowBytes('ab\t', 0, 3)).toBe(rowBytes(['ab', null]));
+  });
+
+  it('weigh a packed line as a JSON string holds it (generously for non-ASCII), newline included', () => {
+    fc.assert(
+      fc.property(row, (r) => {
+        const line = packRows([r]);
+        const inJson = Buffer.byteLength(JSON.stringify(`${line}\n`)) - 2;
+        const ascii = [...line].every((c) => c.charCodeAt(0) < 0x80);
+        if (ascii) expect(packedLineBytes(line, 0, line.length)).toBe(inJson);
+        else expect(packedLineBytes(line, 0, line.length)).toBeGreaterThanOrEqual(inJson);
+      }),
+    );
   });
 
   it('split after any number of rows and join back to the same rows', () => {

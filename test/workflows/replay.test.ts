@@ -34,9 +34,10 @@ const NONDETERMINISTIC_WORKFLOWS = fileURLToPath(new URL('../fixtures/nondetermi
  * recordings are named `<scenario>.<RECORDED_WITH>.binpb`; when workflow code changes behind a
  * new `patched()`, or what it carries changes shape, set RECORDED_WITH to a name for the change
  * and record again. The unsuffixed files predate the first patch ('search-attributes');
- * 'packed-rows' carry rows as one string (workflows/rows.ts) where older ones carry arrays.
+ * 'packed-rows' carry rows as one string (workflows/rows.ts) where older ones carry arrays;
+ * 'packed-sizing' weigh them as sent.
  */
-const RECORDED_WITH = 'packed-rows';
+const RECORDED_WITH = 'packed-sizing';
 
 /** The search attributes each upsert of a history wrote, in order (the patch's own TemporalChangeVersion left out). */
 function upserts(h: temporal.api.history.v1.IHistory): Record<string, unknown>[] {
@@ -95,7 +96,7 @@ describe('replay', () => {
     expect(await replay(histories)).toEqual([]);
     // Both sides of each change are replayed: histories from before search attributes (no upserts)
     // and after; from before batches carried several requests, and after; rows as arrays, and packed.
-    for (const change of ['batch-several-requests', 'packed-rows'])
+    for (const change of ['batch-several-requests', 'packed-rows', 'packed-sizing'])
       expect(histories.filter((h) => h.file.includes(`.${change}.`)).length).toBeGreaterThanOrEqual(7);
     const withSearchAttributes = (file: string) => file.split('.').length > 2; // every suffix came after it
     const byPatch = (suffix: boolean) => histories.filter((h) => withSearchAttributes(h.file) === suffix);
