@@ -61,6 +61,12 @@ const REQUESTS_PER_BATCH_PATCH = 'batch-several-requests';
  */
 const PACKED_SIZING_PATCH = 'packed-sizing';
 const sizing = (): Sizing => (patched(PACKED_SIZING_PATCH) ? 'packed' : 'arrays');
+/**
+ * The Batch that creates a Pinterest list with its first records carries that one request:
+ * every other batch waits for the list's id, which a batch reports when all its requests are
+ * done (four of them kept Pinterest's backlog waiting and set the run's p99).
+ */
+const LIST_MAKER_ALONE_PATCH = 'list-maker-alone';
 /** How long a started step waits for its first launch before giving up (it is started by update-with-start). */
 const LAUNCH_WAIT = '10 minutes';
 
@@ -230,7 +236,9 @@ function refuse(s: StepState, code: string, message: string, details?: unknown[]
  * one request per task round trip. Histories from before replay as they were.
  */
 function sendBatch(s: StepState, self: string, wholeOnly = false): { done: Promise<void> } | null {
-  const requests = patched(REQUESTS_PER_BATCH_PATCH) ? MAX_REQUESTS_PER_BATCH : 1;
+  const makesList = s.data.limits?.createsAudienceWithFirstRecords === true && s.data.audienceId === null;
+  const requests =
+    !patched(REQUESTS_PER_BATCH_PATCH) || (makesList && patched(LIST_MAKER_ALONE_PATCH)) ? 1 : MAX_REQUESTS_PER_BATCH;
   const cut = s.cutBatch(requests, wholeOnly, sizing() === 'packed');
   const config = s.data.config;
   if (!cut || !config) return null;

@@ -13,6 +13,7 @@ import { rateLimiterWorkflow } from '../../workflows/rate-limiter.js';
 import { consumeOAuthStateUpdate, workspaceQuery, workspaceWorkflow } from '../../workflows/workspace.js';
 import {
   FakePartner,
+  aConfig,
   transient,
   connect,
   enter,
@@ -35,9 +36,9 @@ const NONDETERMINISTIC_WORKFLOWS = fileURLToPath(new URL('../fixtures/nondetermi
  * new `patched()`, or what it carries changes shape, set RECORDED_WITH to a name for the change
  * and record again. The unsuffixed files predate the first patch ('search-attributes');
  * 'packed-rows' carry rows as one string (workflows/rows.ts) where older ones carry arrays;
- * 'packed-sizing' weigh them as sent.
+ * 'packed-sizing' weigh them as sent; 'list-maker-alone' send a Pinterest list's first request alone.
  */
-const RECORDED_WITH = 'packed-sizing';
+const RECORDED_WITH = 'list-maker-alone';
 
 /** The search attributes each upsert of a history wrote, in order (the patch's own TemporalChangeVersion left out). */
 function upserts(h: temporal.api.history.v1.IHistory): Record<string, unknown>[] {
@@ -96,7 +97,7 @@ describe('replay', () => {
     expect(await replay(histories)).toEqual([]);
     // Both sides of each change are replayed: histories from before search attributes (no upserts)
     // and after; from before batches carried several requests, and after; rows as arrays, and packed.
-    for (const change of ['batch-several-requests', 'packed-rows', 'packed-sizing'])
+    for (const change of ['batch-several-requests', 'packed-rows', 'packed-sizing', 'list-maker-alone'])
       expect(histories.filter((h) => h.file.includes(`.${change}.`)).length).toBeGreaterThanOrEqual(7);
     const withSearchAttributes = (file: string) => file.split('.').length > 2; // every suffix came after it
     const byPatch = (suffix: boolean) => histories.filter((h) => withSearchAttributes(h.file) === suffix);
@@ -179,6 +180,26 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
       await save(engine, 'step-retries-and-errors', step.workflowId);
       await save(engine, 'batch-retries-exhausted', `${step.workflowId}:batch:2`);
       await save(engine, 'batch-two-requests', `${step.workflowId}:batch:1`);
+    });
+  });
+
+  it('a Pinterest step whose first records make its list', async () => {
+    const pinterest = new FakePartner(() => ts.env.currentTimeMs(), {
+      maxUsersPerRequest: 100,
+      createsAudienceWithFirstRecords: true,
+    });
+    pinterest.audienceId = null;
+    pinterest.behaviour = (call) => ({
+      synced: call.rows.length,
+      invalid: 0,
+      ...(call.audienceId ? {} : { audienceId: 'list-1' }),
+    });
+    await withEngine(ts.env, { pinterest }, async (engine) => {
+      await connect(engine, 'pinterest');
+      const step = await launched(engine, aConfig({ partner: 'pinterest' }));
+      await enter(step, entry(900));
+      await until(step, (v) => v.metrics.synced === 900);
+      await save(engine, 'step-pinterest-list-made-by-first-records', step.workflowId);
     });
   });
 
