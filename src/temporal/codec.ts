@@ -75,7 +75,12 @@ function settle<T>(fn: () => T): Promise<T> {
 }
 
 /** Failure messages and stack traces travel as an encoded payload too (so the codec encrypts them). */
-export const FAILURE_CONVERTER_PATH = fileURLToPath(new URL('./failure-converter.ts', import.meta.url));
+/** Beside this module, in its own language: `.ts` run by tsx, `.js` once built (`npm run build`). */
+export const FAILURE_CONVERTER_PATH = fileURLToPath(new URL(`./failure-converter${ownExtension()}`, import.meta.url));
+
+function ownExtension(): string {
+  return import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+}
 
 /** The data converter of every client and worker of the service. */
 export function dataConverter(codec: PayloadCodec): DataConverter {

@@ -14,7 +14,9 @@ import {
 } from '@temporalio/worker';
 
 /** The product's workflow entry point, bundled by the SDK (webpack + swc) straight from TypeScript. */
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../../workflows/index.ts', import.meta.url));
+export const WORKFLOWS_PATH = fileURLToPath(
+  new URL(`../../workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+);
 
 /**
  * Bundles `workflowsPath` (webpack + swc) into one file a worker loads with `workflowBundle`:
