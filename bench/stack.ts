@@ -54,6 +54,8 @@ export interface StackOptions {
   workers: number;
   /** Extra node flags for the workers (e.g. a heap cap). */
   workerNodeArgs?: string[];
+  /** Run the API and workers from `npm run build`'s output, as the image does (default: tsx). */
+  built?: boolean;
   cpuProfDir?: string;
   onOutput: (part: string, line: string) => void;
 }
@@ -82,7 +84,8 @@ async function startNode(
   const prof = o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', join(o.cpuProfDir, name)] : [];
   let found!: (m: RegExpMatchArray) => void;
   const matched = new Promise<RegExpMatchArray>((r) => (found = r));
-  const proc = spawnServer(process.execPath, [...nodeArgs, ...prof, '--import', 'tsx', join(ROOT, entry), ...args], {
+  const runner = entry.endsWith('.ts') ? ['--import', 'tsx'] : []; // built entries are plain JS
+  const proc = spawnServer(process.execPath, [...nodeArgs, ...prof, ...runner, join(ROOT, entry), ...args], {
     env: { ...process.env, ...env },
     onOutput: (line) => {
       const m = line.match(ready);
@@ -151,7 +154,7 @@ export async function startStack(o: StackOptions): Promise<ProcessStack> {
     const api = await startNode(
       'api',
       [],
-      'src/bin/start.ts',
+      o.built ? 'dist/src/bin/start.js' : 'src/bin/start.ts',
       [],
       { ...shared, API_PORT: String(apiPort), AUDIENCE_SYNC_WORKER: 'off' },
       /press Ctrl-C to stop/,
@@ -163,7 +166,7 @@ export async function startStack(o: StackOptions): Promise<ProcessStack> {
       const w = await startNode(
         `worker-${workers.length + 1}`,
         o.workerNodeArgs ?? [],
-        'src/bin/worker.ts',
+        o.built ? 'dist/src/bin/worker.js' : 'src/bin/worker.ts',
         [],
         // glibc's per-thread malloc arenas (the SDK's Rust threads, the workflow thread) hold freed
         // memory: two arenas keep a worker ~50 MB smaller at the same speed. The Dockerfile sets it too.

@@ -234,7 +234,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs the API against the Temporal service, reachable from the host', () => {
-    expect(npmScript(api.command)).toBe(pkg.scripts.start);
+    expect(npmScript(api.command)).toBe(pkg.scripts['start:built']); // npm start, compiled
     expect(apiConfig.temporal).toMatchObject({
       address: `${temporalName}:7233`,
       embedded: false,
@@ -261,7 +261,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs workers that scale: no container name, no host port, the sandbox partners reached in the api service', () => {
-    expect(npmScript(worker.command)).toBe(pkg.scripts.worker);
+    expect(npmScript(worker.command)).toBe(pkg.scripts['worker:built']); // npm run worker, compiled
     expect(worker.container_name).toBeUndefined();
     expect(worker.ports ?? []).toEqual([]);
     expect(worker.image).toBe(api.image);
@@ -304,22 +304,29 @@ describe('Dockerfile', () => {
   });
 
   it('installs with npm ci, skipping the postinstall that fetches Temporal binaries the container does not run', () => {
-    const install = all('RUN').find((r) => r.includes('npm ci'));
-    expect(install).toContain('--ignore-scripts');
+    const installs = all('RUN').filter((r) => r.includes('npm ci'));
+    expect(installs.length).toBeGreaterThan(0);
+    for (const install of installs) expect(install).toContain('--ignore-scripts');
     expect(pkg.scripts.postinstall).toContain('toolchain');
   });
 
-  it('copies the code every entry point imports, and starts a script package.json has', () => {
+  it('compiles the code every entry point imports, and starts the compiled scripts package.json has', () => {
     const copied = all('COPY').join('\n');
     for (const dir of ['src', 'activities', 'workflows']) expect(copied).toMatch(new RegExp(`^${dir} `, 'm'));
+    expect(all('RUN')).toContain('npm run build');
+    expect(runtime).toContain('COPY --from=build /app/dist ./dist');
+    expect(runtime).toContain('ENV AUDIENCE_SYNC_WORKFLOW_BUNDLE=/app/dist/workflows.bundle.js');
+    expect(pkg.scripts.build).toContain('dist/workflows.bundle.js');
     const cmd = JSON.parse(all('CMD').at(-1)!);
     const scriptLine = npmScript(cmd);
     expect(scriptLine, cmd.join(' ')).toBeDefined();
     for (const command of [cmd, api.command, worker.command]) {
-      const file = npmScript(command)!
+      // `node dist/<path>.js`, built from `<path>.ts`
+      const built = npmScript(command)!
         .split(' ')
-        .find((w) => w.endsWith('.ts'))!;
-      expect(existsSync(join(root, file)), file).toBe(true);
+        .find((w) => w.startsWith('dist/') && w.endsWith('.js'))!;
+      const source = built.replace(/^dist\//, '').replace(/\.js$/, '.ts');
+      expect(existsSync(join(root, source)), source).toBe(true);
     }
   });
 
