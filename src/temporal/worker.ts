@@ -38,9 +38,9 @@ let runtimeInstalled = false;
 /**
  * V8 lets a heap grow up to 4× what survived its last full collection before collecting again;
  * under load the worker's two heaps (main thread: partner calls; workflow thread: payloads)
- * grew on garbage. At most 1.5× keeps a worker ~90–130 MB smaller at 1M users for no measured
- * CPU (`npm run bench`; 1.2× was smaller still but cost 40 % more CPU). V8 reads the flag at
- * each collection, for every thread of the process.
+ * grew on garbage. At most 1.5× keeps a worker ~100–130 MB smaller at 1M users for no measured
+ * CPU (`npm run bench`; 1.2–1.35× were smaller still but cost 15–40 % more CPU). V8 reads the
+ * flag at each collection, for every thread of the process.
  */
 export const HEAP_GROWING_PERCENT = 50;
 
