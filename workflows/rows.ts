@@ -133,6 +133,9 @@ export function packedRowBytes(text: PackedRows, start: number, end: number): nu
   return bytes + (valueStart ? 4 : 1);
 }
 
+/** Control chars JSON writes as two: \b \t \f \r (a newline never stands raw in a line). */
+const SHORT_ESCAPES = [8, 9, 12, 13];
+
 /**
  * The row `text[start, end)` as it weighs inside a payload: its UTF-8 size in a JSON string,
  * counted generously, with the newline after it.
@@ -141,12 +144,12 @@ export function packedLineBytes(text: PackedRows, start: number, end: number): n
   let bytes = 2; // the newline, escaped
   for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
-    if (c > 0x7f) bytes += 3;
-    else if (c === 9 || c === 0x22 || c === 0x5c)
-      bytes += 2; // \t \" \\
-    else if (c < 0x20)
-      bytes += 6; // \u00XX
-    else bytes += 1;
+    if (c >= 0xd800 && c <= 0xdfff)
+      bytes += 6; // a lone surrogate is escaped (\uDXXX); a pair is 4 bytes
+    else if (c > 0x7f) bytes += 3;
+    else if (c >= 0x20)
+      bytes += c === 0x22 || c === 0x5c ? 2 : 1; // \" \\
+    else bytes += SHORT_ESCAPES.includes(c) ? 2 : 6; // \b \t \f \r, or \u00XX
   }
   return bytes;
 }

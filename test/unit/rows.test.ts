@@ -59,6 +59,7 @@ describe('packed rows', () => {
         if (ascii) expect(packedLineBytes(line, 0, line.length)).toBe(inJson);
         else expect(packedLineBytes(line, 0, line.length)).toBeGreaterThanOrEqual(inJson);
       }),
+      { numRuns: 5_000 }, // control chars and lone surrogates are rare draws
     );
   });
 
