@@ -98,17 +98,14 @@ describe('partner faults', () => {
       const audience = [...sandbox.state.audiencesOf(p).values()].find((a) => a.name === `faults-${p}`);
       expect(audience?.members.size, p).toBe(USERS_PER_PARTNER);
       const stats = sandbox.state.statsOf(p);
-      // Faults did happen, of every kind across the partners; the partner itself refused nothing.
-      expect(
-        Object.values(stats.injected).reduce((a, n) => a + n, 0),
-        p,
-      ).toBeGreaterThan(0);
+      // The partner itself refused nothing: every refusal was an injected fault.
       expect(stats.rejected, p).toEqual({});
       for (const [k, s] of Object.entries(stats.byKey)) {
         expect(s.maxRequestsInAnySecond, `${p} ${k}`).toBeLessThanOrEqual(LIMIT[p]);
       }
     }
-    // Faults did happen: on every partner at full size (250 requests each); in all at the short one (20 each).
+    // Faults did happen: on every partner at full size (250 requests each); in all at the short one
+    // (20 each: one partner in ~90 meets none of its 20 at 20 %, so it is not asked of each).
     const injected = PARTNERS.map((p) => Object.values(sandbox.state.statsOf(p).injected).reduce((a, n) => a + n, 0));
     if (FULL) for (const n of injected) expect(n).toBeGreaterThan(0);
     expect(injected.reduce((a, n) => a + n, 0)).toBeGreaterThan(0);
