@@ -124,7 +124,7 @@ async function deliver(input: Request, connection: () => ConnectionState): Promi
     const generation = connection().generation;
     try {
       const result = await callPartner(input, generation, budget, () => connection().status !== 'connected');
-      return settled(input, result);
+      return settled(input.batchId, users, result);
     } catch (err) {
       if (isCancellation(err)) continue; // the connection went invalid mid-call: wait above
       const failure = describeFailure(err);
@@ -204,10 +204,9 @@ function ranOutOfTime(err: unknown): boolean {
   return err instanceof ActivityFailure && err.retryState === 'TIMEOUT';
 }
 
-function settled(input: Request, result: SyncUsersResult): BatchSettlement {
-  const users = countRows(input.rows);
+function settled(batchId: string, users: number, result: SyncUsersResult): BatchSettlement {
   const invalid = Math.min(Math.max(0, result.invalid), users);
-  const outcome: BatchSettlement = { batchId: input.batchId, synced: users - invalid, errored: {} };
+  const outcome: BatchSettlement = { batchId, synced: users - invalid, errored: {} };
   if (invalid > 0) outcome.errored.invalid_identifier = invalid;
   if (result.audienceId) outcome.audienceId = result.audienceId;
   return outcome;

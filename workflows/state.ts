@@ -54,7 +54,7 @@ interface BufferChunk {
   count: number;
   /** The rows' size as `sizing` measures it: batches are cut by it. */
   bytes: number;
-  /** Absent: as JSON arrays (`rowBytes`), as before rows were packed (see PACKED_SIZING). */
+  /** Absent: as JSON arrays (`rowBytes`), as before patch 'packed-sizing' (see Sizing). */
   sizing?: Sizing;
 }
 
@@ -323,11 +323,12 @@ export class StepState {
    * only one batch may be out, or two batches would create two lists.
    */
   gated(): boolean {
-    return (
-      this.data.limits?.createsAudienceWithFirstRecords === true &&
-      this.data.audienceId === null &&
-      this.outstandingCount() > 0
-    );
+    return this.awaitingList() && this.outstandingCount() > 0;
+  }
+
+  /** The partner makes its list with the first records (Pinterest), and none is made yet. */
+  awaitingList(): boolean {
+    return this.data.limits?.createsAudienceWithFirstRecords === true && this.data.audienceId === null;
   }
 
   /** Something can be sent now (the window's timing is the caller's). */

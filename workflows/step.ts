@@ -236,9 +236,10 @@ function refuse(s: StepState, code: string, message: string, details?: unknown[]
  * one request per task round trip. Histories from before replay as they were.
  */
 function sendBatch(s: StepState, self: string, wholeOnly = false): { done: Promise<void> } | null {
-  const makesList = s.data.limits?.createsAudienceWithFirstRecords === true && s.data.audienceId === null;
   const requests =
-    !patched(REQUESTS_PER_BATCH_PATCH) || (makesList && patched(LIST_MAKER_ALONE_PATCH)) ? 1 : MAX_REQUESTS_PER_BATCH;
+    !patched(REQUESTS_PER_BATCH_PATCH) || (s.awaitingList() && patched(LIST_MAKER_ALONE_PATCH))
+      ? 1
+      : MAX_REQUESTS_PER_BATCH;
   const cut = s.cutBatch(requests, wholeOnly, sizing() === 'packed');
   const config = s.data.config;
   if (!cut || !config) return null;

@@ -7,7 +7,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { besideModule } from './module-path.js';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import proto from '@temporalio/proto';
 
@@ -75,12 +75,7 @@ function settle<T>(fn: () => T): Promise<T> {
 }
 
 /** Failure messages and stack traces travel as an encoded payload too (so the codec encrypts them). */
-/** Beside this module, in its own language: `.ts` run by tsx, `.js` once built (`npm run build`). */
-export const FAILURE_CONVERTER_PATH = fileURLToPath(new URL(`./failure-converter${ownExtension()}`, import.meta.url));
-
-function ownExtension(): string {
-  return import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-}
+export const FAILURE_CONVERTER_PATH = besideModule(import.meta.url, './failure-converter');
 
 /** The data converter of every client and worker of the service. */
 export function dataConverter(codec: PayloadCodec): DataConverter {

@@ -1,4 +1,4 @@
-import { fileURLToPath } from 'node:url';
+import { besideModule } from './module-path.js';
 import { partnerTaskQueue } from '../../workflows/ids.js';
 import type { PartnerId } from '../../workflows/types.js';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -14,10 +14,8 @@ import {
   type WorkerOptions,
 } from '@temporalio/worker';
 
-/** The product's workflow entry point, bundled by the SDK (webpack + swc) straight from TypeScript. */
-export const WORKFLOWS_PATH = fileURLToPath(
-  new URL(`../../workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
-);
+/** The product's workflow entry point, bundled by the SDK (webpack + swc): the TypeScript, or its build. */
+export const WORKFLOWS_PATH = besideModule(import.meta.url, '../../workflows/index');
 
 /**
  * Bundles `workflowsPath` (webpack + swc) into one file a worker loads with `workflowBundle`:
