@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
-import { inject } from 'vitest';
+import { afterEach, beforeEach, inject } from 'vitest';
 import { registerSearchAttributes } from '../../src/temporal/devserver.js';
 import { spawnServer, waitForPort, type ServerProcess } from '../../src/temporal/process.js';
 import { freePort } from './ports.js';
@@ -67,6 +67,34 @@ export async function createTimeSkippingEnv(): Promise<TimeSkippingEnv> {
     await server.stop();
     throw err;
   }
+}
+
+/**
+ * A time-skipping server of its own for each test where this is called (file or describe):
+ * time skipping is global to a server, and a workflow task an earlier test left without a
+ * worker would hold time still for the next. Read `.env` inside tests.
+ */
+export function timeSkippingServerPerTest(): Pick<TimeSkippingEnv, 'env' | 'address'> {
+  let current: TimeSkippingEnv | undefined;
+  beforeEach(async () => {
+    current = await createTimeSkippingEnv();
+  });
+  afterEach(async () => {
+    await current?.teardown();
+    current = undefined;
+  });
+  const server = () => {
+    if (!current) throw new Error('no time-skipping server outside a test');
+    return current;
+  };
+  return {
+    get env() {
+      return server().env;
+    },
+    get address() {
+      return server().address;
+    },
+  };
 }
 
 /** The run's shared dev server (real Temporal server, real time), or another at `address`. Use a fresh task queue per test. */

@@ -3,7 +3,7 @@
  * the connection pauses — no partner call — while users keep arriving, and resumes on
  * reconnect; nobody is lost or errored, on any partner.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectionQuery, setCredentialsSignal } from '../../workflows/messages.js';
 import { PARTNERS } from '../../workflows/types.js';
 import {
@@ -18,15 +18,9 @@ import {
   until,
   withEngine,
 } from '../helpers/engine.js';
-import { createTimeSkippingEnv, type TimeSkippingEnv } from '../helpers/temporal.js';
+import { timeSkippingServerPerTest } from '../helpers/temporal.js';
 
-let ts: TimeSkippingEnv;
-beforeEach(async () => {
-  ts = await createTimeSkippingEnv();
-});
-afterEach(async () => {
-  await ts?.teardown();
-});
+const ts = timeSkippingServerPerTest();
 
 describe('token revoked for 30 minutes', () => {
   it('pauses every partner’s step while users keep arriving, then resumes on reconnect with nobody lost', async () => {

@@ -1,6 +1,6 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import type { PartnerAdapter } from '../../activities/partners/types.js';
 import type { connectionWorkflow } from '../../workflows/connection.js';
@@ -24,16 +24,9 @@ import {
   withEngine,
   type Engine,
 } from '../helpers/engine.js';
-import { createTimeSkippingEnv, type TimeSkippingEnv } from '../helpers/temporal.js';
+import { timeSkippingServerPerTest } from '../helpers/temporal.js';
 
-// A server per test: time skipping is global to a server.
-let ts: TimeSkippingEnv;
-beforeEach(async () => {
-  ts = await createTimeSkippingEnv();
-});
-afterEach(async () => {
-  await ts?.teardown();
-});
+const ts = timeSkippingServerPerTest();
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

@@ -5,7 +5,7 @@ import { temporal } from '@temporalio/proto';
 import { setTimeout } from 'node:timers/promises';
 import { Client, WithStartWorkflowOperation } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import * as productWorkflows from '../../workflows/index.js';
 import { connectionWorkflowId, rateLimiterWorkflowId, workspaceWorkflowId } from '../../workflows/ids.js';
 import { acquireSlotUpdate, setCredentialsSignal, stopSignal } from '../../workflows/messages.js';
@@ -24,7 +24,7 @@ import {
   type Engine,
 } from '../helpers/engine.js';
 import { decodeHistory, encodeHistory, replay } from '../helpers/history.js';
-import { connectDevServer, createTimeSkippingEnv, uniqueTaskQueue, type TimeSkippingEnv } from '../helpers/temporal.js';
+import { connectDevServer, timeSkippingServerPerTest, uniqueTaskQueue } from '../helpers/temporal.js';
 
 const DIR = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 const NONDETERMINISTIC_WORKFLOWS = fileURLToPath(new URL('../fixtures/nondeterministic/index.ts', import.meta.url));
@@ -122,13 +122,7 @@ describe('replay', () => {
  * commit them when workflow code changes on purpose (with `patched()`).
  */
 describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
-  let ts: TimeSkippingEnv;
-  beforeEach(async () => {
-    ts = await createTimeSkippingEnv();
-  });
-  afterEach(async () => {
-    await ts?.teardown();
-  });
+  const ts = timeSkippingServerPerTest();
 
   async function save(engine: Engine | Client, scenario: string, workflowId: string, runId?: string): Promise<void> {
     const client = engine instanceof Client ? engine : engine.env.client;

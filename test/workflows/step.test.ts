@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stepWorkflowId } from '../../workflows/ids.js';
 import { connectionQuery, setCredentialsSignal, stopSignal } from '../../workflows/messages.js';
 import {
@@ -18,17 +18,9 @@ import {
   until,
   withEngine,
 } from '../helpers/engine.js';
-import { createTimeSkippingEnv, type TimeSkippingEnv } from '../helpers/temporal.js';
+import { timeSkippingServerPerTest } from '../helpers/temporal.js';
 
-// A server per test: time skipping is global to a server, and a workflow task left without a
-// worker by an earlier test would hold time still for the next.
-let ts: TimeSkippingEnv;
-beforeEach(async () => {
-  ts = await createTimeSkippingEnv();
-});
-afterEach(async () => {
-  await ts?.teardown();
-});
+const ts = timeSkippingServerPerTest();
 
 const HOUR = 3_600_000;
 const now = () => ts.env.currentTimeMs();
