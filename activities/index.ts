@@ -8,13 +8,14 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { Fail } from '../workflows/failures.js';
 import { rateLimitKey } from '../workflows/ids.js';
-import { credentialsQuery } from '../workflows/messages.js';
+import { credentialsQuery, type ConnectionCredentials } from '../workflows/messages.js';
 import { rowArrays } from '../workflows/rows.js';
 import type { PartnerId } from '../workflows/types.js';
 import type { LaunchProblem, PartnerAdapter } from './partners/types.js';
 import { ruleProblems } from './partners/launch-rules.js';
 import { outcomeOf, type Metrics } from '../src/observability/metrics.js';
 import { temporalRateGate, withRateGate } from './rate-gate.js';
+import { RecentAnswers } from './recent-answers.js';
 import type { PartnerActivities, PartnerCallContext } from './types.js';
 
 export interface ActivityDeps {
@@ -25,7 +26,15 @@ export interface ActivityDeps {
   metrics?: Metrics;
 }
 
+/**
+ * How long a token read from its connection is used for further partner calls without asking
+ * again. A token replaced or revoked meanwhile costs at most a refused call (InvalidToken, then
+ * the batch waits for the new one, as for any token found invalid).
+ */
+const CREDENTIALS_FRESH_MS = 1_000;
+
 export function createActivities(deps: ActivityDeps): PartnerActivities {
+  const recentCredentials = new RecentAnswers<ConnectionCredentials>(CREDENTIALS_FRESH_MS);
   const adapter = (partner: PartnerId): PartnerAdapter => {
     const a = deps.partners[partner];
     if (!a)
@@ -50,7 +59,12 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
     const key = rateLimitKey(ctx.partner, ctx.workspaceId, ctx.adAccountId);
     const signal = activitySignal();
     const gate = temporalRateGate(deps.client, deps.workflowTaskQueue, key, capabilities.requestsPerSecond, signal);
-    const c = await deps.client.workflow.getHandle(ctx.connectionId).query(credentialsQuery);
+    // A token older than the one the batch knows of is never used: the connection is asked again.
+    const c = await recentCredentials.get(
+      ctx.connectionId,
+      () => deps.client.workflow.getHandle(ctx.connectionId).query(credentialsQuery),
+      (known) => known.generation >= ctx.generation,
+    );
     if (c.status !== 'connected' || !c.accessToken) {
       throw ApplicationFailure.create({
         type: Fail.InvalidToken,
@@ -168,16 +182,8 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
       }
       const create = partner.createAudienceWithUsers.bind(partner);
       return withToken(input, async (token) => {
-        // A retry after a create whose answer was lost finds the list instead of making another.
-        const existing = await partner.findAudience(token, input.adAccountId, { name: audienceName, create: true });
-        if (existing) {
-          const result = await partner.sendUsers(token, { ...input, audienceId: existing.id }, rows);
-          return usersCounted(input.partner, {
-            synced: result.synced,
-            invalid: result.invalid,
-            audienceId: existing.id,
-          });
-        }
+        // The adapter adds to the list if one of that name exists (a retry after a create whose
+        // answer was lost), so no second list is made and no lookup is repeated here.
         const result = await createOrExplain(() => create(token, { ...input, audienceName }, rows));
         return usersCounted(input.partner, {
           synced: result.synced,

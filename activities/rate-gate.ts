@@ -9,6 +9,7 @@ import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { rateLimiterWorkflowId } from '../workflows/ids.js';
 import { acquireSlotUpdate } from '../workflows/messages.js';
 import type { rateLimiterWorkflow } from '../workflows/rate-limiter.js';
+import { RoundTrips } from './round-trips.js';
 
 export type RateGate = () => Promise<void>;
 
@@ -29,6 +30,10 @@ export const LATE_MS = 25;
  */
 export const TRANSIT_MARGIN_MS = 15;
 const MAX_LATE_MS = 1_000;
+
+/** Slot round trips per limiter, shared by every gate of this process that asks it (the latest MAX_LIMITERS). */
+const roundTrips = new Map<string, RoundTrips>();
+const MAX_LIMITERS = 1_000;
 
 const current = new AsyncLocalStorage<{ gate: RateGate; signal?: AbortSignal }>();
 
@@ -60,13 +65,19 @@ export function temporalRateGate(
   signal?: AbortSignal,
 ): RateGate {
   const ask = <T>(fn: () => Promise<T>) => (signal ? client.withAbortSignal(signal, fn) : fn());
+  const limiterId = rateLimiterWorkflowId(workflowTaskQueue, key);
+  let trips = roundTrips.get(limiterId);
+  if (!trips) {
+    roundTrips.set(limiterId, (trips = new RoundTrips()));
+    if (roundTrips.size > MAX_LIMITERS) roundTrips.delete(roundTrips.keys().next().value!);
+  }
   return slotGate(
     (now, lateMs) =>
       ask(() =>
         client.workflow.executeUpdateWithStart(acquireSlotUpdate, {
           args: [{ now, limit, windowMs: WINDOW_MS + TRANSIT_MARGIN_MS, lateMs }],
           startWorkflowOperation: new WithStartWorkflowOperation<typeof rateLimiterWorkflow>('rateLimiterWorkflow', {
-            workflowId: rateLimiterWorkflowId(workflowTaskQueue, key),
+            workflowId: limiterId,
             taskQueue: workflowTaskQueue,
             args: [{ key }],
             workflowIdConflictPolicy: 'USE_EXISTING',
@@ -74,17 +85,25 @@ export function temporalRateGate(
         }),
       ),
     signal,
+    trips,
   );
 }
 
 /**
- * Waits for a slot from `takeSlot` (the time to send at, given the caller's clock and the
- * lateness it may still send with) and goes only if on time; otherwise asks again.
+ * Waits for a slot from `takeSlot` (the time to send at, given the earliest the caller could
+ * send — its clock plus the round trip it expects — and the lateness it may still send with)
+ * and goes only if on time; otherwise asks again.
  */
-export function slotGate(takeSlot: (now: number, lateMs: number) => Promise<number>, signal?: AbortSignal): RateGate {
+export function slotGate(
+  takeSlot: (earliest: number, lateMs: number) => Promise<number>,
+  signal?: AbortSignal,
+  trips = new RoundTrips(),
+): RateGate {
   return async () => {
     for (let lateMs = LATE_MS; ; lateMs = Math.min(2 * lateMs, MAX_LATE_MS)) {
-      const at = await takeSlot(Date.now(), lateMs);
+      const asked = Date.now();
+      const at = await takeSlot(asked + trips.lead(), lateMs);
+      trips.add(Date.now() - asked);
       const wait = at - Date.now();
       if (wait > 0) await sleep(wait, undefined, { signal });
       if (Date.now() - at <= lateMs) return;

@@ -89,9 +89,8 @@ export const selectAdAccountsUpdate = defineUpdate<ConnectionView, [{ adAccountI
  * For activities only (a query result is never written to history): the token to call the partner
  * with, and the refresh token to renew it with.
  */
-export const credentialsQuery = defineQuery<
-  ConnectionState & { accessToken: string | null; refreshToken: string | null }
->('credentials');
+export type ConnectionCredentials = ConnectionState & { accessToken: string | null; refreshToken: string | null };
+export const credentialsQuery = defineQuery<ConnectionCredentials>('credentials');
 
 // ── Rate limiter ────────────────────────────────────────────────────────────────────────────
 

@@ -22,7 +22,10 @@ export interface RateWindow {
 }
 
 export interface SlotRequest {
-  /** The caller's clock (ms since epoch) when it asked. */
+  /**
+   * The earliest the caller can send, on its clock (ms since epoch): when it asked, plus the
+   * round trip it expects for the answer (activities/round-trips.ts).
+   */
   now: number;
   limit: number;
   windowMs: number;

@@ -35,7 +35,8 @@ export interface PartnerAdapter {
   sendUsers(token: string, target: SyncTarget & { audienceId: string }, rows: Row[]): Promise<SendResult>;
   /**
    * Partners whose audiences can only be created with their first records (Pinterest): creates
-   * the audience named `target.audienceName` holding `rows`.
+   * the audience named `target.audienceName` holding `rows`, or adds them to the audience of
+   * that name if there is one already (a retried create whose answer was lost).
    */
   createAudienceWithUsers?(
     token: string,
