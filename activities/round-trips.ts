@@ -21,11 +21,15 @@ export class RoundTrips {
     if (this.samples.length > this.size) this.samples.shift();
   }
 
-  /** How far ahead of now to ask for a slot (0 until a round trip has been seen). */
+  /**
+   * How far ahead of now to ask for a slot (0 until a round trip has been seen): never less
+   * than the latest round trip, so a machine that just got busy is followed at once (a slot
+   * found late is asked for again with that lead, not with one the calm spell before set).
+   */
   lead(): number {
     if (this.samples.length === 0) return 0;
     const sorted = [...this.samples].sort((a, b) => a - b);
     const at = Math.min(sorted.length - 1, Math.ceil(this.quantile * sorted.length) - 1);
-    return Math.min(this.maxLeadMs, sorted[at]!);
+    return Math.min(this.maxLeadMs, Math.max(sorted[at]!, this.samples.at(-1)!));
   }
 }
