@@ -9,6 +9,7 @@ import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { rateLimiterWorkflowId } from '../workflows/ids.js';
 import { acquireSlotUpdate } from '../workflows/messages.js';
 import type { rateLimiterWorkflow } from '../workflows/rate-limiter.js';
+import { allowedLateness, type SlotRequest } from '../workflows/rate-window.js';
 import { RoundTrips } from './round-trips.js';
 
 export type RateGate = () => Promise<void>;
@@ -16,8 +17,9 @@ export type RateGate = () => Promise<void>;
 /** The partner's limit counts requests in any sliding window of this length. */
 export const WINDOW_MS = 1_000;
 /**
- * A request goes within this long of its slot or not at all: the slack that timers and the
- * slot's round trip add (on a loaded 2-core machine: p50 1 ms, p99 ~35 ms). A caller that
+ * A request goes within this long of its slot (and of the answer's round trip, where the slot
+ * comes sooner than the answer could: see allowedLateness) or not at all: the slack timers add
+ * (on a loaded 2-core machine: p50 1 ms, p99 ~35 ms). A caller that
  * missed its slot asks again allowing itself twice the lateness (up to MAX_LATE_MS), so a
  * loaded machine slows down but never stalls.
  */
@@ -72,10 +74,10 @@ export function temporalRateGate(
     if (roundTrips.size > MAX_LIMITERS) roundTrips.delete(roundTrips.keys().next().value!);
   }
   return slotGate(
-    (now, lateMs) =>
+    (request) =>
       ask(() =>
         client.workflow.executeUpdateWithStart(acquireSlotUpdate, {
-          args: [{ now, limit, windowMs: WINDOW_MS + TRANSIT_MARGIN_MS, lateMs }],
+          args: [{ ...request, limit, windowMs: WINDOW_MS + TRANSIT_MARGIN_MS }],
           startWorkflowOperation: new WithStartWorkflowOperation<typeof rateLimiterWorkflow>('rateLimiterWorkflow', {
             workflowId: limiterId,
             taskQueue: workflowTaskQueue,
@@ -89,24 +91,26 @@ export function temporalRateGate(
   );
 }
 
+/** What a caller tells the limiter when it asks for a slot (its limit and window aside). */
+export type SlotAsk = Pick<SlotRequest, 'now' | 'lateMs' | 'roundTripMs'>;
+
 /**
- * Waits for a slot from `takeSlot` (the time to send at, given the earliest the caller could
- * send — its clock plus the round trip it expects — and the lateness it may still send with)
- * and goes only if on time; otherwise asks again.
+ * Waits for a slot from `takeSlot` (the time to send at) and goes only if within the lateness
+ * the limiter counted for it; otherwise asks again, allowing itself more.
  */
 export function slotGate(
-  takeSlot: (earliest: number, lateMs: number) => Promise<number>,
+  takeSlot: (ask: SlotAsk) => Promise<number>,
   signal?: AbortSignal,
   trips = new RoundTrips(),
 ): RateGate {
   return async () => {
     for (let lateMs = LATE_MS; ; lateMs = Math.min(2 * lateMs, MAX_LATE_MS)) {
-      const asked = Date.now();
-      const at = await takeSlot(asked + trips.lead(), lateMs);
-      trips.add(Date.now() - asked);
+      const ask: SlotAsk = { now: Date.now(), lateMs, roundTripMs: trips.expected() };
+      const at = await takeSlot(ask);
+      trips.add(Date.now() - ask.now);
       const wait = at - Date.now();
       if (wait > 0) await sleep(wait, undefined, { signal });
-      if (Date.now() - at <= lateMs) return;
+      if (Date.now() - at <= allowedLateness(ask, at)) return;
       // Too late (a busy event loop or a slow round trip): that slot is spent; sending now could crowd the next.
     }
   };

@@ -58,10 +58,8 @@ async function run(partner: PartnerId, limits: boolean): Promise<Run> {
     // Every request the adapter makes (setup included) passes the gate, as in the product.
     const window = emptyWindow();
     const gate = limits
-      ? slotGate((now, lateMs) =>
-          Promise.resolve(
-            takeSlot(window, { now, limit: requestsPerSecond, windowMs: WINDOW_MS + TRANSIT_MARGIN_MS, lateMs }),
-          ),
+      ? slotGate((ask) =>
+          Promise.resolve(takeSlot(window, { ...ask, limit: requestsPerSecond, windowMs: WINDOW_MS + TRANSIT_MARGIN_MS })),
         )
       : async () => {};
     return await withRateGate(gate, async () => {

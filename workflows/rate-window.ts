@@ -1,8 +1,8 @@
 /**
  * The sliding-window slots a partner rate-limit key hands out (pure; see rate-limiter.ts).
  *
- * Why it is exact: a caller sends within `lateMs` of its slot or not at all (then it asks
- * again, allowing itself more lateness). A slot comes `windowMs` after the latest moment any
+ * Why it is exact: a caller sends within its allowed lateness of its slot (`allowedLateness`)
+ * or not at all (then it asks again, allowing itself more). A slot comes `windowMs` after the latest moment any
  * slot `limit` grants back (or earlier) may still send. So among any `limit + 1` sends, the
  * last granted goes at least `windowMs` after the first granted: no `windowMs` holds more
  * than `limit` sends, however many workers ask and however late each is allowed to be.
@@ -22,15 +22,28 @@ export interface RateWindow {
 }
 
 export interface SlotRequest {
-  /**
-   * The earliest the caller can send, on its clock (ms since epoch): when it asked, plus the
-   * round trip it expects for the answer (activities/round-trips.ts).
-   */
+  /** The caller's clock (ms since epoch) when it asked. */
   now: number;
   limit: number;
   windowMs: number;
-  /** How late after its slot this caller may still send. */
+  /** How late after its slot this caller may still send (on top of a round trip's, below). */
   lateMs: number;
+  /**
+   * How long the caller expects the answer to take (activities/round-trips.ts). A slot for a
+   * moment sooner than the answer can arrive is sent that much late: that lateness is allowed
+   * and counted (absent in requests from before: 0).
+   */
+  roundTripMs?: number;
+}
+
+/**
+ * How late after slot `at` the caller of `r` may send, as the limiter counts it: its own
+ * allowance, plus however much of its round trip the slot does not cover. A slot in the future
+ * (the key is backlogged) costs only `lateMs`; one for the moment of asking, `lateMs` and the
+ * round trip, which can push a later slot out only while the key is not backlogged.
+ */
+export function allowedLateness(r: Pick<SlotRequest, 'now' | 'lateMs' | 'roundTripMs'>, at: number): number {
+  return r.lateMs + Math.max(0, (r.roundTripMs ?? 0) - (at - r.now));
 }
 
 export const emptyWindow = (): RateWindow => ({ ends: [], horizon: 0, last: 0 });
@@ -43,7 +56,7 @@ export function takeSlot(w: RateWindow, r: SlotRequest): number {
   const limitBack = w.ends.length === limit ? Math.max(w.horizon, w.ends[0]!) : w.horizon;
   const at = Math.max(r.now, limitBack + r.windowMs, (w.last ?? 0) + r.windowMs / limit);
   w.last = at;
-  w.ends.push(at + r.lateMs);
+  w.ends.push(at + allowedLateness(r, at));
   if (w.ends.length > limit) w.horizon = Math.max(w.horizon, w.ends.shift()!);
   return at;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { maxInAnyWindow } from '../../bench/stats.js';
-import { emptyWindow, takeSlot } from '../../workflows/rate-window.js';
+import { allowedLateness, emptyWindow, takeSlot } from '../../workflows/rate-window.js';
 
 const request = (now: number) => ({ now, limit: 10, windowMs: 1_000, lateMs: 40 });
 
@@ -11,6 +11,22 @@ describe('rate window slots', () => {
     expect(slots.slice(0, 10)).toEqual(Array.from({ length: 10 }, (_, i) => 5_000 + 100 * i));
     expect(slots.slice(10)).toEqual([6_040, 6_140]);
     expect(w.ends).toHaveLength(10); // only the last `limit` slots are kept apart
+  });
+
+  it('allows a slot sooner than the answer can come the rest of the round trip, and counts it', () => {
+    const w = emptyWindow();
+    const r = { ...request(5_000), roundTripMs: 300 };
+    const first = takeSlot(w, r);
+    expect(first).toBe(5_000);
+    expect(allowedLateness(r, first)).toBe(340); // sent when the answer comes, 300 ms on
+    expect(w.ends).toEqual([5_340]);
+    // A slot the answer comes before (the key is backlogged) costs only the lateness.
+    const ahead = emptyWindow();
+    for (let i = 0; i < 10; i++) takeSlot(ahead, request(5_000));
+    const r2 = { ...request(5_000), roundTripMs: 300 };
+    const eleventh = takeSlot(ahead, r2);
+    expect(eleventh - 5_000).toBeGreaterThan(300);
+    expect(allowedLateness(r2, eleventh)).toBe(40);
   });
 
   it('never lets any second of sends exceed the limit, whoever asks and however late within the allowance', () => {
@@ -24,8 +40,10 @@ describe('rate window slots', () => {
       now += random() < 0.7 ? 0 : Math.floor(random() * 400);
       // Callers that missed slots before allow themselves more lateness, and use it.
       const lateMs = [40, 80, 160, 1_000][Math.floor(random() * 4)]!;
-      const at = takeSlot(w, { ...request(now), lateMs });
-      sends.push(at + Math.floor(random() * (lateMs + 1)));
+      // …and allow for the answer's round trip, which a slot for the moment of asking does not cover.
+      const r = { ...request(now), lateMs, roundTripMs: Math.floor(random() * 500) };
+      const at = takeSlot(w, r);
+      sends.push(at + Math.floor(random() * (allowedLateness(r, at) + 1)));
     }
     expect(maxInAnyWindow(sends, 1_000)).toBe(10);
     // Backlogged, the limit is used to windowMs / (windowMs + lateMs).
