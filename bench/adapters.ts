@@ -59,7 +59,9 @@ async function run(partner: PartnerId, limits: boolean): Promise<Run> {
     const window = emptyWindow();
     const gate = limits
       ? slotGate((ask) =>
-          Promise.resolve(takeSlot(window, { ...ask, limit: requestsPerSecond, windowMs: WINDOW_MS + TRANSIT_MARGIN_MS })),
+          Promise.resolve(
+            takeSlot(window, { ...ask, limit: requestsPerSecond, windowMs: WINDOW_MS + TRANSIT_MARGIN_MS }),
+          ),
         )
       : async () => {};
     return await withRateGate(gate, async () => {
