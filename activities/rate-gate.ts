@@ -17,11 +17,10 @@ export type RateGate = () => Promise<void>;
 /** The partner's limit counts requests in any sliding window of this length. */
 export const WINDOW_MS = 1_000;
 /**
- * A request goes within this long of its slot (and of the answer's round trip, where the slot
- * comes sooner than the answer could: see allowedLateness) or not at all: the slack timers add
- * (on a loaded 2-core machine: p50 1 ms, p99 ~35 ms). A caller that
- * missed its slot asks again allowing itself twice the lateness (up to MAX_LATE_MS), so a
- * loaded machine slows down but never stalls.
+ * A request goes within this long of its slot (plus the part of its answer's round trip the
+ * slot does not cover: see allowedLateness) or not at all: the slack timers add (on a loaded
+ * 2-core machine: p50 1 ms, p99 ~35 ms). A caller that missed its slot asks again allowing
+ * itself twice the lateness (up to MAX_LATE_MS), so a loaded machine slows down but never stalls.
  */
 export const LATE_MS = 25;
 /**

@@ -11,6 +11,12 @@ export class RoundTrips {
   constructor(
     /** Recent round trips kept. */
     private readonly size = 20,
+    /**
+     * Never expected shorter: a calm spell's 10 ms would spend the first slots of a burst (its
+     * round trips are 100–400 ms), and allowing for more costs a burst's first slots at most
+     * this much of the limit.
+     */
+    private readonly minMs = 200,
     private readonly maxMs = 1_000,
   ) {}
 
@@ -20,11 +26,11 @@ export class RoundTrips {
   }
 
   /**
-   * The round trip to allow for (0 until one has been seen): the longest of the recent ones. Too
-   * long costs nothing while the key is backlogged (its slots are ahead of the answer anyway)
-   * and a little of the limit at the start of a burst; too short costs a slot asked for again.
+   * The round trip to allow for: the longest of the recent ones, within bounds. Too long costs
+   * nothing while the key is backlogged (its slots are ahead of the answer anyway) and a little
+   * of the limit at the start of a burst; too short costs a slot asked for again.
    */
   expected(): number {
-    return Math.min(this.maxMs, Math.max(0, ...this.samples));
+    return Math.min(this.maxMs, Math.max(this.minMs, ...this.samples));
   }
 }

@@ -36,9 +36,10 @@ const NONDETERMINISTIC_WORKFLOWS = fileURLToPath(new URL('../fixtures/nondetermi
  * new `patched()`, or what it carries changes shape, set RECORDED_WITH to a name for the change
  * and record again. The unsuffixed files predate the first patch ('search-attributes');
  * 'packed-rows' carry rows as one string (workflows/rows.ts) where older ones carry arrays;
- * 'packed-sizing' weigh them as sent; 'list-maker-alone' send a Pinterest list's first request alone.
+ * 'packed-sizing' weigh them as sent; 'list-maker-alone' send a Pinterest list's first request alone;
+ * 'slot-round-trip' ask the rate limiter for slots with their round trip.
  */
-const RECORDED_WITH = 'list-maker-alone';
+const RECORDED_WITH = 'slot-round-trip';
 
 /** The search attributes each upsert of a history wrote, in order (the patch's own TemporalChangeVersion left out). */
 function upserts(h: temporal.api.history.v1.IHistory): Record<string, unknown>[] {
@@ -219,7 +220,7 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
             workflowIdConflictPolicy: 'USE_EXISTING',
           });
           await env.client.workflow.executeUpdateWithStart(acquireSlotUpdate, {
-            args: [{ now: Date.now(), limit: 2, windowMs: 1_000, lateMs: 40 }],
+            args: [{ now: Date.now(), limit: 2, windowMs: 1_000, lateMs: 40, roundTripMs: 200 }],
             startWorkflowOperation: start,
           });
           firstRunId ??= (await (await start.workflowHandle()).describe()).runId;
