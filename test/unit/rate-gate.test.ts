@@ -5,18 +5,18 @@ import { RoundTrips } from '../../activities/round-trips.js';
 import { emptyWindow, takeSlot } from '../../workflows/rate-window.js';
 
 describe('RoundTrips', () => {
-  it('expects at least its floor, and the longest of the recent round trips above it', () => {
-    const trips = new RoundTrips(10, 50);
-    expect(trips.expected()).toBe(50);
+  it('expects no round trip until it has seen one, then the longest of the recent ones', () => {
+    const trips = new RoundTrips(10);
+    expect(trips.expected()).toBe(0);
     for (const ms of [100, 90, 80, 70, 60, 50, 40, 30, 20, 10]) trips.add(ms);
     expect(trips.expected()).toBe(100);
     // Only the latest ten count: a loaded spell that has passed is forgotten.
     for (let i = 0; i < 10; i++) trips.add(5);
-    expect(trips.expected()).toBe(50);
+    expect(trips.expected()).toBe(5);
   });
 
   it('never expects more than its cap', () => {
-    const trips = new RoundTrips(5, 0, 1_000);
+    const trips = new RoundTrips(5, 1_000);
     trips.add(30_000);
     expect(trips.expected()).toBe(1_000);
   });
@@ -28,17 +28,12 @@ describe('slotGate', () => {
     expect(ROUND_TRIP_MS).toBeGreaterThan(3 * LATE_MS);
     const window = emptyWindow();
     let asks = 0;
-    const trips = new RoundTrips(20, 0); // no floor: the round trip is learned
-    const gate = slotGate(
-      async (ask) => {
-        asks++;
-        const at = takeSlot(window, { ...ask, limit: 1_000, windowMs: 1_000 });
-        await sleep(ROUND_TRIP_MS);
-        return at;
-      },
-      undefined,
-      trips,
-    );
+    const gate = slotGate(async (ask) => {
+      asks++;
+      const at = takeSlot(window, { ...ask, limit: 1_000, windowMs: 1_000 });
+      await sleep(ROUND_TRIP_MS);
+      return at;
+    });
     const waited: number[] = [];
     for (let i = 0; i < 10; i++) {
       const asked = Date.now();
