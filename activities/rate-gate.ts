@@ -9,7 +9,7 @@ import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import { rateLimiterWorkflowId } from '../workflows/ids.js';
 import { acquireSlotUpdate } from '../workflows/messages.js';
 import type { rateLimiterWorkflow } from '../workflows/rate-limiter.js';
-import { allowedLateness, type SlotRequest } from '../workflows/rate-window.js';
+import { allowedLateness, type SlotAsk } from '../workflows/rate-window.js';
 import { RoundTrips } from './round-trips.js';
 
 export type RateGate = () => Promise<void>;
@@ -89,9 +89,6 @@ export function temporalRateGate(
     trips,
   );
 }
-
-/** What a caller tells the limiter when it asks for a slot (its limit and window aside). */
-export type SlotAsk = Pick<SlotRequest, 'now' | 'lateMs' | 'roundTripMs'>;
 
 /**
  * Waits for a slot from `takeSlot` (the time to send at) and goes only if within the lateness

@@ -3,9 +3,10 @@
  *
  * Why it is exact: a caller sends within its allowed lateness of its slot (`allowedLateness`)
  * or not at all (then it asks again, allowing itself more). A slot comes `windowMs` after the
- * latest moment any slot `limit` grants back (or earlier) may still send. So among any `limit + 1` sends, the
- * last granted goes at least `windowMs` after the first granted: no `windowMs` holds more
- * than `limit` sends, however many workers ask and however late each is allowed to be.
+ * latest moment any slot `limit` grants back (or earlier) may still send. So among any
+ * `limit + 1` sends, the last granted goes at least `windowMs` after the first granted: no
+ * `windowMs` holds more than `limit` sends, however many workers ask and however late each is
+ * allowed to be.
  *
  * Slots are also spread at least `windowMs / limit` apart rather than handed out in bursts: a
  * partner counts a request when it gets to it, and a burst reaches it as a queue, its last
@@ -36,11 +37,14 @@ export interface SlotRequest {
   roundTripMs?: number;
 }
 
+/** What a caller tells the limiter when it asks for a slot (its key's limit and window aside). */
+export type SlotAsk = Pick<SlotRequest, 'now' | 'lateMs' | 'roundTripMs'>;
+
 /**
  * How late after slot `at` the caller of `r` may send, as the limiter counts it: its own
  * allowance, plus however much of its round trip the slot does not cover (see takeSlot).
  */
-export function allowedLateness(r: Pick<SlotRequest, 'now' | 'lateMs' | 'roundTripMs'>, at: number): number {
+export function allowedLateness(r: SlotAsk, at: number): number {
   return r.lateMs + Math.max(0, (r.roundTripMs ?? 0) - (at - r.now));
 }
 
