@@ -10,6 +10,7 @@ import { rateLimiterWorkflowId } from '../workflows/ids.js';
 import { acquireSlotUpdate } from '../workflows/messages.js';
 import type { rateLimiterWorkflow } from '../workflows/rate-limiter.js';
 import { allowedLateness, type SlotAsk } from '../workflows/rate-window.js';
+import { InFlightCap } from './in-flight-cap.js';
 import { RoundTrips } from './round-trips.js';
 
 export type RateGate = () => Promise<void>;
@@ -31,9 +32,20 @@ export const LATE_MS = 25;
  */
 export const TRANSIT_MARGIN_MS = 15;
 const MAX_LATE_MS = 1_000;
+/**
+ * Slot asks one process keeps in flight to one limiter (the server admits 10 updates in flight
+ * per workflow and refuses more, see InFlightCap): two worker processes stay within it. An ask
+ * is answered at once with a time to send at, so 5 in flight serve 50 asks a second at a
+ * 100 ms round trip.
+ */
+export const MAX_ASKS_IN_FLIGHT = 5;
 
-/** Slot round trips per limiter, shared by every gate of this process that asks it (the latest MAX_LIMITERS). */
-const roundTrips = new Map<string, RoundTrips>();
+/** What this process knows of each limiter, shared by every gate that asks it (the latest MAX_LIMITERS). */
+interface LimiterSide {
+  trips: RoundTrips;
+  asks: InFlightCap;
+}
+const limiters = new Map<string, LimiterSide>();
 const MAX_LIMITERS = 1_000;
 
 const current = new AsyncLocalStorage<{ gate: RateGate; signal?: AbortSignal }>();
@@ -67,10 +79,10 @@ export function temporalRateGate(
 ): RateGate {
   const ask = <T>(fn: () => Promise<T>) => (signal ? client.withAbortSignal(signal, fn) : fn());
   const limiterId = rateLimiterWorkflowId(workflowTaskQueue, key);
-  let trips = roundTrips.get(limiterId);
-  if (!trips) {
-    roundTrips.set(limiterId, (trips = new RoundTrips()));
-    if (roundTrips.size > MAX_LIMITERS) roundTrips.delete(roundTrips.keys().next().value!);
+  let side = limiters.get(limiterId);
+  if (!side) {
+    limiters.set(limiterId, (side = { trips: new RoundTrips(), asks: new InFlightCap(MAX_ASKS_IN_FLIGHT) }));
+    if (limiters.size > MAX_LIMITERS) limiters.delete(limiters.keys().next().value!);
   }
   return slotGate(
     (request) =>
@@ -86,7 +98,8 @@ export function temporalRateGate(
         }),
       ),
     signal,
-    trips,
+    side.trips,
+    side.asks,
   );
 }
 
@@ -98,12 +111,17 @@ export function slotGate(
   takeSlot: (ask: SlotAsk) => Promise<number>,
   signal?: AbortSignal,
   trips = new RoundTrips(),
+  asks = new InFlightCap(MAX_ASKS_IN_FLIGHT),
 ): RateGate {
   return async () => {
     for (let lateMs = LATE_MS; ; lateMs = Math.min(2 * lateMs, MAX_LATE_MS)) {
-      const ask: SlotAsk = { now: Date.now(), lateMs, roundTripMs: trips.expected() };
-      const at = await takeSlot(ask);
-      trips.add(Date.now() - ask.now);
+      // Asked (and timed) once its turn comes: a turn waited for is not the limiter's round trip.
+      const { ask, at } = await asks.run(async () => {
+        const ask: SlotAsk = { now: Date.now(), lateMs, roundTripMs: trips.expected() };
+        const at = await takeSlot(ask);
+        trips.add(Date.now() - ask.now);
+        return { ask, at };
+      }, signal);
       const wait = at - Date.now();
       if (wait > 0) await sleep(wait, undefined, { signal });
       if (Date.now() - at <= allowedLateness(ask, at)) return;

@@ -1,6 +1,7 @@
-import { Client } from '@temporalio/client';
+import { InterceptingCall, status, type Interceptor } from '@grpc/grpc-js';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LATE_MS, TRANSIT_MARGIN_MS, WINDOW_MS, temporalRateGate } from '../../activities/rate-gate.js';
 import { rateLimiterWorkflowId } from '../../workflows/ids.js';
 import type { rateLimiterWorkflow } from '../../workflows/rate-limiter.js';
@@ -49,6 +50,49 @@ describe('rate gate', () => {
         const { runId } = await client.workflow.getHandle(rateLimiterWorkflowId(taskQueue, key)).describe();
         expect(runId).not.toBe(limiter.firstExecutionRunId);
       });
+    },
+  );
+
+  it(
+    'serves a burst of 40 callers without the server refusing an ask (it admits 10 updates in flight per workflow)',
+    { timeout: 60_000 },
+    async () => {
+      // Every answer the client's retry interceptor sees, refusals it would retry after a backoff included.
+      let refused = 0;
+      const countRefusals: Interceptor = (options, nextCall) =>
+        new InterceptingCall(nextCall(options), {
+          start(metadata, listener, next) {
+            next(metadata, {
+              onReceiveStatus(answer, pass) {
+                if (answer.code === status.RESOURCE_EXHAUSTED) refused++;
+                pass(answer);
+              },
+            });
+          },
+        });
+      const connection = await Connection.connect({
+        address: inject('harness').devServerAddress,
+        interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions()), countRefusals],
+      });
+      try {
+        const client = new Client({ connection });
+        const taskQueue = uniqueTaskQueue('gate');
+        await withWorker(env, { taskQueue }, async () => {
+          await temporalRateGate(client, taskQueue, 'burst', 50)(); // the limiter is running
+          let sent = 0;
+          await Promise.all(
+            Array.from({ length: 40 }, async () => {
+              await temporalRateGate(client, taskQueue, 'burst', 50)();
+              sent++;
+            }),
+          );
+          expect(sent).toBe(40);
+        });
+        // Without the cap, asks past the 10th in flight were refused and retried a second or more later.
+        expect(refused).toBe(0);
+      } finally {
+        await connection.close();
+      }
     },
   );
 });

@@ -37,9 +37,10 @@ const NONDETERMINISTIC_WORKFLOWS = fileURLToPath(new URL('../fixtures/nondetermi
  * and record again. The unsuffixed files predate the first patch ('search-attributes');
  * 'packed-rows' carry rows as one string (workflows/rows.ts) where older ones carry arrays;
  * 'packed-sizing' weigh them as sent; 'list-maker-alone' send a Pinterest list's first request alone;
- * 'slot-round-trip' ask the rate limiter for slots with their round trip.
+ * 'slot-round-trip' ask the rate limiter for slots with their round trip; 'requests-side-by-side'
+ * send a batch's requests together once its list exists.
  */
-const RECORDED_WITH = 'slot-round-trip';
+const RECORDED_WITH = 'requests-side-by-side';
 
 /** The search attributes each upsert of a history wrote, in order (the patch's own TemporalChangeVersion left out). */
 function upserts(h: temporal.api.history.v1.IHistory): Record<string, unknown>[] {
@@ -98,7 +99,13 @@ describe('replay', () => {
     expect(await replay(histories)).toEqual([]);
     // Both sides of each change are replayed: histories from before search attributes (no upserts)
     // and after; from before batches carried several requests, and after; rows as arrays, and packed.
-    for (const change of ['batch-several-requests', 'packed-rows', 'packed-sizing', 'list-maker-alone'])
+    for (const change of [
+      'batch-several-requests',
+      'packed-rows',
+      'packed-sizing',
+      'list-maker-alone',
+      'requests-side-by-side',
+    ])
       expect(histories.filter((h) => h.file.includes(`.${change}.`)).length).toBeGreaterThanOrEqual(7);
     const withSearchAttributes = (file: string) => file.split('.').length > 2; // every suffix came after it
     const byPatch = (suffix: boolean) => histories.filter((h) => withSearchAttributes(h.file) === suffix);
