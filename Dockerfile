@@ -22,6 +22,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY activities ./activities
 COPY workflows ./workflows
+COPY ui ./ui
 RUN npm run build
 
 # --- runtime -----------------------------------------------------------------------------------

@@ -65,6 +65,17 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The page's build config runs on Node: its own tsconfig keeps Node types out of the browser code.
+    files: ['ui/vite.config.ts'],
+    languageOptions: {
+      parserOptions: {
+        projectService: false,
+        project: './ui/tsconfig.node.json',
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+  },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
   prettier,
 );

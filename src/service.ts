@@ -20,6 +20,7 @@ import { AesGcmCodec, dataConverter, loadCodecKeys } from './temporal/codec.js';
 import { applyPartnerRateLimits, partnerQueueLimits } from './temporal/rate-limits.js';
 import { createWorkers, drainWorkers, installRuntime } from './temporal/worker.js';
 import { startSandbox } from './sandbox/server.js';
+import { ensureUiBuilt } from './ui/assets.js';
 import { createPartners } from '../activities/partners/registry.js';
 import type { PartnerId } from '../workflows/types.js';
 import { CLI, defaultToolchainContext, resolveBinary } from './temporal/toolchain/index.js';
@@ -32,7 +33,8 @@ export class StartupError extends Error {
 }
 
 export interface RunningService {
-  urls: { api: string; temporal: string; ui?: string; sandbox: string };
+  /** `ui`: the Temporal Web UI; `analytics`: the step analytics page (when built). */
+  urls: { api: string; temporal: string; ui?: string; analytics?: string; sandbox: string };
   /** Settles if a part dies on its own (the worker fails, the dev server exits). */
   failed: Promise<Error>;
   /** Stops the API, then the worker, then the dev server; idempotent. */
@@ -170,6 +172,7 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
       );
     }
 
+    const uiDir = await ensureUiBuilt(log);
     const temporal: Connection = lazyConnection(config.temporal.address, security);
     stack.push(() => temporal.close());
     const server = createApp({
@@ -180,6 +183,7 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
       adminKey: config.adminKey ?? (await sandboxAdminKey(config.dataDir, log)),
       publicUrl: config.publicUrl,
       maxPendingUsersPerStep: config.maxPendingUsersPerStep,
+      uiDir,
       log,
       dataConverter: converter,
       metrics: {
@@ -210,6 +214,7 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
         api: `http://${config.host}:${config.apiPort}`,
         temporal: config.temporal.address,
         ui: devServer?.uiUrl,
+        ...(uiDir ? { analytics: `http://${config.host}:${config.apiPort}/ui/` } : {}),
         sandbox: sandboxUrl,
       },
       failed: Promise.race(failures),

@@ -3,6 +3,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ConnectionStatus, ErroredReason, LastError, NotSyncedReason, StepConfig, StepView } from './types.js';
 import type { SlotRequest } from './rate-window.js';
 import type { Rows } from './rows.js';
+import type { TimelineView } from './timeline.js';
 
 // ── Step ────────────────────────────────────────────────────────────────────────────────────
 
@@ -39,6 +40,8 @@ export const batchSettledSignal = defineSignal<[BatchSettlement]>('batchSettled'
 
 export const stopSignal = defineSignal('stop');
 export const stepQuery = defineQuery<StepView>('step');
+/** Entered / synced / not synced / errored per 5-minute bucket, last 48 hours (timeline.ts). */
+export const timelineQuery = defineQuery<TimelineView>('timeline');
 
 // ── Connection (and its fan-out to steps and batches) ───────────────────────────────────────
 

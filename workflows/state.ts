@@ -14,6 +14,7 @@ import {
   type PackedRows,
   type Rows,
 } from './rows.js';
+import { record, timelineView, type Timeline, type TimelineView } from './timeline.js';
 import type {
   ErroredReason,
   LastError,
@@ -100,6 +101,8 @@ export interface StepData {
   keys: Record<string, number>;
   keyCount: number;
   lastError?: LastError;
+  /** Outcomes per 5-minute bucket, last 48 h (absent in runs carried from before it existed). */
+  timeline?: Timeline;
 }
 
 export interface CutBatch {
@@ -271,6 +274,7 @@ export class StepState {
     else c.proceeded += users;
     for (const [reason, n] of Object.entries(entry.notSynced) as [NotSyncedReason, number][])
       add(c.notSynced, reason, n);
+    record(this.timeline, now, { entered: users, notSynced });
     if (rows.count > 0) {
       if (this.data.buffer.length === 0) this.data.windowEndsAt = now + BATCH_WINDOW_MS;
       this.data.buffer.push({ receivedAt: now, ...rows });
@@ -424,8 +428,8 @@ export class StepState {
     return Object.keys(this.data.outstanding).length;
   }
 
-  /** A batch's outcome, counted exactly once: a repeat or unknown batch changes nothing. */
-  settle(r: BatchSettlement): boolean {
+  /** A batch's outcome, counted exactly once (in the timeline at `now`): a repeat or unknown batch changes nothing. */
+  settle(r: BatchSettlement, now: number): boolean {
     const users = this.data.outstanding[r.batchId];
     if (users === undefined) return false;
     delete this.data.outstanding[r.batchId];
@@ -440,12 +444,21 @@ export class StepState {
     }
     // A batch must account for every user; any it did not is Errored rather than lost.
     add(c.errored, 'retries_exhausted', left);
+    record(this.timeline, now, { synced, errored: users - synced });
     if (r.audienceId && this.data.audienceId === null) this.data.audienceId = r.audienceId;
     if (r.lastError) this.data.lastError = r.lastError;
     return true;
   }
 
   // ── Reading ────────────────────────────────────────────────────────────────────────────────
+
+  private get timeline(): Timeline {
+    return (this.data.timeline ??= []);
+  }
+
+  timelineView(now: number): TimelineView {
+    return timelineView(this.timeline, now);
+  }
 
   status(): StepStatus {
     const phase = this.data.phase;

@@ -27,6 +27,7 @@ import {
   registerStepSignal,
   stepQuery,
   stopSignal,
+  timelineQuery,
   usersEnteredSignal,
   type LaunchResult,
 } from './messages.js';
@@ -50,7 +51,7 @@ const MAX_CHILDREN_PER_RUN = 1_000;
 /** Hard stops well below Temporal's limits, for a run that must still send its buffer before it can carry it. */
 const HARD_MAX_CHILDREN_PER_RUN = 1_900;
 const HARD_MAX_EVENTS_PER_RUN = 40_000;
-/** Partner requests one Batch child may carry (each sent by its own activity, one after another). */
+/** Partner requests one Batch child may carry (each sent by its own activity, side by side). */
 const MAX_REQUESTS_PER_BATCH = 4;
 const REQUESTS_PER_BATCH_PATCH = 'batch-several-requests';
 /**
@@ -82,7 +83,7 @@ export async function stepWorkflow(input: StepInput): Promise<StepView> {
     if (s.launched) s.enter(entry, Date.now(), sizing());
   });
   setHandler(batchSettledSignal, (r) => {
-    s.settle(r);
+    s.settle(r, Date.now());
   });
   setHandler(connectionChangedSignal, (c) => {
     if (s.setConnection(c) && s.outstandingCount() > 0) relayDue = true;
@@ -93,6 +94,7 @@ export async function stepWorkflow(input: StepInput): Promise<StepView> {
     publishState(s);
   });
   setHandler(stepQuery, () => s.view());
+  setHandler(timelineQuery, () => s.timelineView(Date.now()));
   publishState(s); // a new step says it is creating its audience; a new run, whatever it was not carried
 
   if (!s.launched) {
@@ -269,7 +271,7 @@ function sendBatch(s: StepState, self: string, wholeOnly = false): { done: Promi
   }).then(
     () => undefined,
     (err: unknown) => {
-      s.settle({ batchId, synced: 0, errored: { rejected: cut.count }, lastError: lastErrorOf(err) });
+      s.settle({ batchId, synced: 0, errored: { rejected: cut.count }, lastError: lastErrorOf(err) }, Date.now());
     },
   );
   return { done };

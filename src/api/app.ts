@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sep } from 'node:path';
 import express, { type Express } from 'express';
 import { Client, type Connection, type DataConverter } from '@temporalio/client';
 import type { PartnerAdapter } from '../../activities/partners/types.js';
@@ -36,6 +37,8 @@ export interface AppDeps {
   logger?: Logger;
   /** Users a step may hold unsent before new ones are refused with 503 (default DEFAULT_MAX_PENDING_USERS). */
   maxPendingUsersPerStep?: number;
+  /** The built analytics page (src/ui/assets.ts), served at /ui/; absent: not served. */
+  uiDir?: string | null;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -70,7 +73,43 @@ export function createApp(deps: AppDeps): Express {
   app.use(connectionRoutes(ctx));
   app.use(stepRoutes(ctx));
   if (deps.codec) app.use(codecRoutes(deps.codec));
+  if (deps.uiDir) app.use('/ui', uiPage(deps.uiDir));
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;
 }
+
+/**
+ * The analytics page's files: its hashed assets cached for good, the page itself checked each
+ * time (a new build is seen at once). It holds no data: everything it shows needs a workspace key.
+ */
+function uiPage(dir: string): express.RequestHandler[] {
+  const files = express.static(dir, {
+    index: 'index.html',
+    setHeaders(res, path) {
+      res.setHeader(
+        'cache-control',
+        path.includes(`${sep}assets${sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache',
+      );
+    },
+  });
+  // The page runs only its own files and talks only to this API: an injected script could read the key.
+  const headers: express.RequestHandler = (_req, res, next) => {
+    res.setHeader('content-security-policy', UI_CSP);
+    res.setHeader('x-content-type-options', 'nosniff');
+    res.setHeader('referrer-policy', 'no-referrer');
+    next();
+  };
+  return [headers, files];
+}
+
+const UI_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');

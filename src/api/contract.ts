@@ -186,6 +186,27 @@ export const ROUTES: RouteDoc[] = [
     },
   },
   {
+    method: 'get',
+    path: `${step}/timeline`,
+    summary: 'Entered, synced, not synced and errored per 5-minute bucket over the last 48 hours.',
+    auth: 'workspace',
+    responses: {
+      200: { description: 'The timeline (only buckets in which something happened).', schema: s.Timeline },
+      ...badRequest,
+      ...unauthorized,
+      ...noStep,
+      ...unavailable,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/steps',
+    summary:
+      "The workspace's launched steps with their partner and state (Temporal's visibility: seconds behind at most).",
+    auth: 'workspace',
+    responses: { 200: { description: 'The steps.', schema: s.StepList }, ...unauthorized, ...unavailable },
+  },
+  {
     method: 'delete',
     path: step,
     summary: 'Stop taking users; pending users are still sent, then the step is stopped.',

@@ -125,6 +125,27 @@ export const Step = z
   })
   .meta({ id: 'Step' });
 
+const StepState = Step.shape.state;
+
+/** GET /v1/steps: the workspace's launched steps. */
+export const StepList = z
+  .object({
+    steps: z.array(z.object({ canvasId: z.string(), stepId: z.string(), partner: PartnerId, state: StepState })),
+  })
+  .meta({ id: 'StepList' });
+
+/** GET …/timeline: what happened per 5-minute bucket, last 48 hours (only buckets where something did). */
+export const Timeline = z
+  .object({
+    bucketMinutes: z.literal(5),
+    from: z.iso.datetime(),
+    to: z.iso.datetime(),
+    buckets: z.array(
+      z.object({ at: z.iso.datetime(), entered: Count, synced: Count, notSynced: Count, errored: Count }),
+    ),
+  })
+  .meta({ id: 'Timeline' });
+
 /** At most this many users per POST (API.md): more is 413 `too_many_users`. */
 export const MAX_USERS_PER_REQUEST = 10_000;
 const Text = z.string().max(1_024);

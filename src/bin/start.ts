@@ -32,6 +32,8 @@ log(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 log(`API          ${service.urls.api}  (health: ${service.urls.api}/healthz)`);
 log(`Temporal     ${service.urls.temporal}  (namespace ${config.temporal.namespace})`);
 if (service.urls.ui) log(`Web UI       ${service.urls.ui}`);
+if (service.urls.analytics)
+  log(`Analytics    ${service.urls.analytics}  (step metrics for marketers: sign in with a workspace key)`);
 log(`Sandbox      ${service.urls.sandbox}  (stand-in partners)`);
 log('press Ctrl-C to stop');
 

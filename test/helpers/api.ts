@@ -57,6 +57,7 @@ export async function startApiStack(
   env: TestWorkflowEnvironment,
   sandbox: RunningSandbox,
   overrides: Record<string, string> = {},
+  opts: { uiDir?: string | null } = {},
 ): Promise<ApiStack> {
   const taskQueue = uniqueTaskQueue('api');
   const partners = createPartners({ sandboxUrl: sandbox.url, env: overrides });
@@ -105,6 +106,7 @@ export async function startApiStack(
     metrics: { metrics },
     logger,
     codec: { codec: TEST_CODEC, sandbox: false, operatorKey: OPERATOR_KEY, uiOrigins: [UI_ORIGIN] },
+    uiDir: opts.uiDir,
   }).listen(port, '127.0.0.1');
   answerClientErrors(server);
   await new Promise((r) => server.once('listening', r));

@@ -128,6 +128,19 @@ describe('HTTP API: the README walk-through', () => {
       const members = sandbox.state.audiencesOf('linkedin').get(audienceId)!.members;
       expect([...members.values()].map((m) => m.email).sort()).toEqual(expected);
 
+      // The analytics page's data: the step's outcomes over time, and the step in its workspace's list.
+      const timeline = await api.call('GET', `${stepPath()}/timeline`, key);
+      expect([timeline.status, timeline.body.bucketMinutes]).toEqual([200, 5]);
+      const totals = { entered: 0, synced: 0, notSynced: 0, errored: 0 };
+      for (const b of timeline.body.buckets as (typeof totals)[])
+        for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += b[k];
+      expect(totals).toEqual({ entered: 1_000, synced: 999, notSynced: 1, errored: 0 });
+      const listed = await untilStep(key, '/v1/steps', (l) => l.steps.length > 0); // visibility lags a moment
+      expect(listed.steps).toEqual([{ canvasId: 'canvas-1', stepId: 'step-1', partner: 'linkedin', state: 'active' }]);
+      const stranger = await workspace('other');
+      expect((await api.call('GET', '/v1/steps', stranger)).body).toEqual({ steps: [] });
+      expect((await api.call('GET', `${stepPath()}/timeline`, stranger)).body.error.code).toBe('step_not_found');
+
       // Stop: 202, no more users, metrics still readable.
       expect((await api.call('DELETE', stepPath(), key)).status).toBe(202);
       expect((await api.call('POST', `${stepPath()}/users`, key, { users: [{ id: 'x' }] })).body.error.code).toBe(

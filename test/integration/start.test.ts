@@ -57,6 +57,11 @@ describe('npm start', () => {
       await first.waitFor('press Ctrl-C to stop');
       expect(first.output()).toContain(`http://127.0.0.1:${ports.api}`);
       expect(first.output()).toContain(`Web UI       http://127.0.0.1:${ports.ui}`);
+      // The analytics page, served by the API.
+      expect(first.output()).toContain(`Analytics    http://127.0.0.1:${ports.api}/ui/`);
+      const page = await fetch(`http://127.0.0.1:${ports.api}/ui/`);
+      expect([page.status, await page.text()]).toEqual([200, expect.stringContaining('Audience Sync analytics')]);
+      expect((await fetch(`http://127.0.0.1:${ports.api}/ui`, { redirect: 'manual' })).status).toBe(301);
 
       const health = await fetch(`http://127.0.0.1:${ports.api}/healthz`);
       expect(health.status).toBe(200);

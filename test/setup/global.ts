@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { startDevServer, type DevServer } from '../../src/temporal/devserver.js';
 import { writeWorkflowBundle } from '../../src/temporal/worker.js';
+import { ensureUiBuilt } from '../../src/ui/assets.js';
 import { defaultToolchainContext, resolveAll } from '../../src/temporal/toolchain/index.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes.js';
 import { freePort } from '../helpers/ports.js';
@@ -56,6 +57,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dir = await mkdtemp(join(tmpdir(), 'audience-sync-test-'));
   const workflowBundlePath = join(dir, 'workflow-bundle.js');
   await writeWorkflowBundle(workflowBundlePath, FIXTURE_WORKFLOWS);
+  // Built once here: test files (and `npm start` under test) then find it fresh, and never race two builds.
+  if (!(await ensureUiBuilt((l) => console.error(`[harness] ${l}`))))
+    throw new Error('the analytics page did not build');
   const dev = await startWithRetry(bins.cli.path, dir);
   project.provide('harness', {
     devServerAddress: dev.address,

@@ -65,10 +65,10 @@ describe('StepState counting', () => {
       invariant(s);
     }
     expect(ids).toEqual(['b1', 'b2', 'b3']);
-    expect(s.settle({ batchId: 'b1', synced: 100, errored: {} })).toBe(true);
-    expect(s.settle({ batchId: 'b1', synced: 100, errored: {} })).toBe(false); // a repeat
-    s.settle({ batchId: 'b2', synced: 90, errored: { invalid_identifier: 10 } });
-    s.settle({ batchId: 'b3', synced: 0, errored: { audience_deleted: 50 } });
+    expect(s.settle({ batchId: 'b1', synced: 100, errored: {} }, 0)).toBe(true);
+    expect(s.settle({ batchId: 'b1', synced: 100, errored: {} }, 0)).toBe(false); // a repeat
+    s.settle({ batchId: 'b2', synced: 90, errored: { invalid_identifier: 10 } }, 0);
+    s.settle({ batchId: 'b3', synced: 0, errored: { audience_deleted: 50 } }, 0);
     invariant(s);
     expect(s.view()).toMatchObject({
       metrics: { entered: 255, synced: 190, errored: 60, pending: 0, notSynced: 5 },
@@ -80,7 +80,7 @@ describe('StepState counting', () => {
     const s = activeStep(100);
     s.enter(entry(rows(100)), 0);
     const id = s.sendBatch(s.cutBatch()!.count, (n) => `b${n}`);
-    s.settle({ batchId: id, synced: 60, errored: { rejected: 10 } });
+    s.settle({ batchId: id, synced: 60, errored: { rejected: 10 } }, 0);
     invariant(s);
     expect(s.view().reasons.errored).toEqual({ rejected: 10, retries_exhausted: 30 });
   });
@@ -210,7 +210,7 @@ describe('StepState batching', () => {
     s.enter(entry(rows(30)), 0);
     const first = s.sendBatch(s.cutBatch()!.count, (n) => `b${n}`);
     expect(s.canFlush()).toBe(false);
-    s.settle({ batchId: first, synced: 10, errored: {}, audienceId: 'list-1' });
+    s.settle({ batchId: first, synced: 10, errored: {}, audienceId: 'list-1' }, 0);
     expect(s.view().audience.id).toBe('list-1');
     expect(s.canFlush()).toBe(true);
   });
@@ -230,7 +230,7 @@ describe('StepState lifecycle', () => {
     expect(s.finishStopIfDone()).toBe(false);
     const id = s.sendBatch(s.cutBatch()!.count, (n) => `b${n}`);
     expect(s.finishStopIfDone()).toBe(false);
-    s.settle({ batchId: id, synced: 5, errored: {} });
+    s.settle({ batchId: id, synced: 5, errored: {} }, 0);
     expect(s.finishStopIfDone()).toBe(true);
     expect(s.status()).toBe('stopped');
   });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakePartner, connect, enter, entry, launched, metrics, transient, withEngine } from '../helpers/engine.js';
 import { replay, runChain } from '../helpers/history.js';
+import { timelineQuery } from '../../workflows/messages.js';
 import { createTimeSkippingEnv, type TimeSkippingEnv } from '../helpers/temporal.js';
 
 let ts: TimeSkippingEnv;
@@ -55,6 +56,11 @@ describe('Step at scale', () => {
           pending: 0,
           errored: 0,
         });
+        // The analytics timeline has followed every user through every run.
+        const timeline = await step.query(timelineQuery);
+        const sum = (k: 'entered' | 'synced' | 'notSynced' | 'errored') =>
+          timeline.buckets.reduce((n, b) => n + b[k], 0);
+        expect([sum('entered'), sum('synced'), sum('notSynced'), sum('errored')]).toEqual([100_004, 100_000, 4, 0]);
         expect(Object.keys(delivered)).toHaveLength(1_000); // no batch lost…
         expect(Object.values(delivered).every((n) => n === 100)).toBe(true); // …and none sent twice
 

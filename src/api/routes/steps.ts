@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { ruleProblems } from '../../../activities/partners/launch-rules.js';
 import type { LaunchProblem } from '../../../activities/partners/types.js';
 import { stepWorkflowId } from '../../../workflows/ids.js';
-import { stepQuery, stopSignal, usersEnteredSignal } from '../../../workflows/messages.js';
+import { stepQuery, stopSignal, timelineQuery, usersEnteredSignal } from '../../../workflows/messages.js';
+import { CanvasIdKey, PartnerKey, StepIdKey, SyncStateKey } from '../../../workflows/search-attributes.js';
 import type { stepWorkflow } from '../../../workflows/step.js';
 import type { StepConfig, StepIds, StepView } from '../../../workflows/types.js';
 import { launchStep } from '../../temporal/steps.js';
@@ -19,6 +20,10 @@ import { parse } from '../validate.js';
 import { connectionView } from './connections.js';
 
 const PATH = '/v1/canvases/:canvasId/steps/:stepId';
+/** Steps GET /v1/steps lists at most. */
+const MAX_LISTED_STEPS = 1_000;
+/** A value in a visibility query: single-quoted, quotes and backslashes escaped. */
+const quoted = (value: string) => `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
 const StepPath = z.object({ canvasId: Id, stepId: Id });
 
 const stepNotFound = () => new ApiError(404, 'step_not_found', 'No step was launched at this path in this workspace.');
@@ -167,6 +172,40 @@ export function stepRoutes(ctx: ApiContext): Router {
   r.get(PATH, async (req, res) => {
     const ids = await stepOf(req);
     res.json(stepBody(ids, await launchedView(ids)));
+  });
+
+  r.get(`${PATH}/timeline`, async (req, res) => {
+    const ids = await stepOf(req);
+    await launchedView(ids);
+    res.json(await temporalCall(ctx.client.connection, () => handle(ids).query(timelineQuery)));
+  });
+
+  /** The workspace's launched steps, as Temporal's visibility lists them (seconds behind at most). */
+  r.get('/v1/steps', async (req, res) => {
+    const workspaceId = await ctx.auth.workspace(req);
+    const query =
+      `WorkflowType = 'stepWorkflow' AND WorkspaceId = ${quoted(workspaceId)} ` +
+      `AND ExecutionStatus != 'ContinuedAsNew'`;
+    const steps = await temporalCall(ctx.client.connection, async () => {
+      const found: { canvasId: string; stepId: string; partner: string; state: string }[] = [];
+      for await (const w of ctx.client.workflow.list({ query })) {
+        const canvasId = w.typedSearchAttributes.get(CanvasIdKey);
+        const stepId = w.typedSearchAttributes.get(StepIdKey);
+        const partner = w.typedSearchAttributes.get(PartnerKey);
+        // A step whose launch was refused never had a partner: there is no step to show.
+        if (!canvasId || !stepId || !partner) continue;
+        found.push({
+          canvasId,
+          stepId,
+          partner,
+          state: w.typedSearchAttributes.get(SyncStateKey) ?? 'creating_audience',
+        });
+        if (found.length >= MAX_LISTED_STEPS) break;
+      }
+      return found;
+    });
+    steps.sort((a, b) => a.canvasId.localeCompare(b.canvasId) || a.stepId.localeCompare(b.stepId));
+    res.json({ steps });
   });
 
   r.delete(PATH, async (req, res) => {
