@@ -54,7 +54,7 @@ function updateRow(row: HTMLElement, c: Connection): void {
 
   const selected = c.adAccounts.filter((a) => a.selected).map((a) => `${a.name} (${a.id})`);
   setText(cell(row, '.ad-accounts'), selected.length ? selected.join(', ') : 'None selected');
-  setText(cell(row, '.connected-at'), dateTime(c.connectedAt));
+  setText(cell(row, '.connected-at'), c.connectedAt ? dateTime(c.connectedAt) : 'Not connected');
   setText(cell(row, '.last-error'), c.lastError ? `${c.lastError.message} (${dateTime(c.lastError.at)})` : 'None');
 }
 

@@ -1,82 +1,28 @@
 /**
- * The shapes the page reads from the HTTP API (../shared/API.md). Plain data, no DOM, so the
- * pure modules that use them can be unit-tested under Node.
+ * The shapes the page reads from the HTTP API, taken from the zod schemas the API validates and
+ * documents with (src/api/schemas.ts): the page cannot drift from the contract. Type-only
+ * imports: nothing of zod reaches the bundle. Plain data, no DOM, so the pure modules that use
+ * them are unit-tested under Node.
  */
+import type { z } from 'zod';
+import type { ConnectionBody, Step, StepList, Timeline } from '../../src/api/schemas.js';
 
-export type PartnerId = 'linkedin' | 'facebook' | 'pinterest' | 'tiktok';
-export type ConnectionStatus = 'connected' | 'invalid_token' | 'disconnected';
-export type StepState = 'creating_audience' | 'active' | 'paused_invalid_token' | 'stopping' | 'stopped';
+export type Connection = z.output<typeof ConnectionBody>;
+export type StepDetail = z.output<typeof Step>;
+export type StepSummary = z.output<typeof StepList>['steps'][number];
+export type TimelineView = z.output<typeof Timeline>;
+export type TimelineBucket = TimelineView['buckets'][number];
 
-export interface LastError {
-  code: string;
-  message: string;
-  /** ISO-8601. */
-  at: string;
-}
-
-export interface Connection {
-  partner: PartnerId;
-  status: ConnectionStatus;
-  adAccounts: { id: string; name: string; selected: boolean }[];
-  connectedAt: string;
-  lastError?: LastError;
-}
+export type PartnerId = StepDetail['partner'];
+export type ConnectionStatus = Connection['status'];
+export type StepState = StepDetail['state'];
+export type LastError = NonNullable<StepDetail['lastError']>;
+export type Metrics = StepDetail['metrics'];
+export type NotSyncedReason = keyof StepDetail['reasons']['notSynced'];
+export type ErroredReason = keyof StepDetail['reasons']['errored'];
 
 /** Identifies a step within the workspace. */
 export interface StepRef {
   canvasId: string;
   stepId: string;
-}
-
-export interface StepSummary extends StepRef {
-  partner: PartnerId;
-  state: StepState;
-}
-
-export interface Metrics {
-  entered: number;
-  proceeded: number;
-  exited: number;
-  synced: number;
-  notSynced: number;
-  pending: number;
-  errored: number;
-}
-
-export type NotSyncedReason = 'missing_fields' | 'no_consent';
-export type ErroredReason =
-  'token_invalid' | 'audience_deleted' | 'rejected' | 'invalid_identifier' | 'retries_exhausted';
-
-export interface StepDetail extends StepSummary {
-  adAccountId: string;
-  audience: { id: string | null; name: string | null };
-  action: 'add' | 'remove';
-  fields: string[];
-  lastStep: boolean;
-  metrics: Metrics;
-  reasons: {
-    notSynced: Partial<Record<NotSyncedReason, number>>;
-    errored: Partial<Record<ErroredReason, number>>;
-  };
-  warnings?: { code: string; message: string }[];
-  lastError?: LastError;
-}
-
-export interface TimelineBucket {
-  /** ISO-8601 start of the bucket. */
-  at: string;
-  entered: number;
-  synced: number;
-  notSynced: number;
-  errored: number;
-}
-
-/** Sparse: only buckets where something happened, oldest first, within the last 48 hours. */
-export interface TimelineView {
-  bucketMinutes: number;
-  /** The first bucket with data, or `to` when there is none. */
-  from: string;
-  /** The current bucket's start. */
-  to: string;
-  buckets: TimelineBucket[];
 }
