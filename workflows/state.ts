@@ -456,8 +456,9 @@ export class StepState {
     return (this.data.timeline ??= []);
   }
 
+  /** Read-only (a query answers it): a run carried without a timeline is not given one here. */
   timelineView(now: number): TimelineView {
-    return timelineView(this.timeline, now);
+    return timelineView(this.data.timeline ?? [], now);
   }
 
   status(): StepStatus {
