@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
 import { ensureUiBuilt } from '../../src/ui/assets.js';
 import type { PartnerId } from '../../workflows/types.js';
-import { ADMIN_KEY, startApiStack, type ApiStack } from '../helpers/api.js';
+import { connectWithToken, newWorkspace, startApiStack, type ApiStack } from '../helpers/api.js';
+import { sandboxControl } from '../helpers/sandbox.js';
 import { connectDevServer } from '../helpers/temporal.js';
 
 // The analytics page in a real browser (Debian's Chromium, driven by playwright-core) against
@@ -57,20 +58,11 @@ describe.skipIf(!haveChromium)('analytics page in Chromium', () => {
     await env?.teardown();
   });
 
-  async function workspace(name: string): Promise<string> {
-    const res = await api.call('POST', '/v1/workspaces', ADMIN_KEY, { name });
-    expect(res.status).toBe(201);
-    return res.body.apiKey as string;
-  }
+  const workspace = (name: string) => newWorkspace(api, name);
 
   /** Connects `partner` with a fresh sandbox token, selects the ad account and launches a step on it. */
   async function launchedStep(key: string, partner: PartnerId, adAccountId: string, path: string): Promise<string> {
-    const accessToken = sandbox.state.newToken();
-    expect((await api.call('PUT', `/v1/connections/${partner}`, key, { accessToken })).status).toBe(200);
-    const selected = await api.call('PUT', `/v1/connections/${partner}/ad-accounts`, key, {
-      adAccountIds: [adAccountId],
-    });
-    expect(selected.status).toBe(200);
+    const accessToken = await connectWithToken(api, sandbox, key, partner, adAccountId);
     const launch = await api.call('PUT', path, key, {
       partner,
       adAccountId,
@@ -162,11 +154,7 @@ describe.skipIf(!haveChromium)('analytics page in Chromium', () => {
       await stepButton.click();
       await page.locator('#step-detail[data-state="active"]').waitFor();
 
-      const revoked = await fetch(`${sandbox.url}/_sandbox/tiktok/tokens/revoke`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ accessToken: token }),
-      });
+      const revoked = await sandboxControl(() => sandbox.url, 'tiktok')('/tokens/revoke', { accessToken: token });
       expect(revoked.ok).toBe(true);
       await postUsers(key, path, 200);
 

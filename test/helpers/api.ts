@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 import { createActivities } from '../../activities/index.js';
 import { createPartners } from '../../activities/partners/registry.js';
 import { createApp } from '../../src/api/app.js';
@@ -13,7 +13,7 @@ import { createMetrics, type Metrics } from '../../src/observability/metrics.js'
 import { lazyConnection } from '../../src/temporal/client.js';
 import { AesGcmCodec, dataConverter } from '../../src/temporal/codec.js';
 import { partnerTaskQueue } from '../../workflows/ids.js';
-import { PARTNERS } from '../../workflows/types.js';
+import { PARTNERS, type PartnerId } from '../../workflows/types.js';
 import { freePort } from './ports.js';
 import { uniqueTaskQueue } from './temporal.js';
 
@@ -145,4 +145,26 @@ export async function startApiStack(
       await Promise.allSettled(runs);
     },
   };
+}
+
+/** A new workspace, made with the admin key; its API key. */
+export async function newWorkspace(api: ApiStack, name: string): Promise<string> {
+  const res = await api.call('POST', '/v1/workspaces', ADMIN_KEY, { name });
+  expect(res.status).toBe(201);
+  return res.body.apiKey as string;
+}
+
+/** Connects `partner` with a fresh sandbox token by PUT and selects `adAccountId`; the token. */
+export async function connectWithToken(
+  api: ApiStack,
+  sandbox: RunningSandbox,
+  key: string,
+  partner: PartnerId,
+  adAccountId: string,
+): Promise<string> {
+  const accessToken = sandbox.state.newToken();
+  expect((await api.call('PUT', `/v1/connections/${partner}`, key, { accessToken })).status).toBe(200);
+  const sel = await api.call('PUT', `/v1/connections/${partner}/ad-accounts`, key, { adAccountIds: [adAccountId] });
+  expect(sel.status).toBe(200);
+  return accessToken;
 }

@@ -5,7 +5,7 @@ import { openApiDocument, ROUTES } from '../../src/api/contract.js';
 import { Step } from '../../src/api/schemas.js';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
 import type { PartnerId } from '../../workflows/types.js';
-import { ADMIN_KEY, startApiStack, type ApiStack } from '../helpers/api.js';
+import { connectWithToken, newWorkspace, startApiStack, type ApiStack } from '../helpers/api.js';
 import { connectDevServer } from '../helpers/temporal.js';
 
 // The HTTP API of API.md over real sockets: dev server, workers for every partner, sandbox partners.
@@ -35,20 +35,9 @@ const launchBody = (partner: PartnerId, adAccountId: string, name: string, over:
 
 const stepPath = (canvas = 'canvas-1', step = 'step-1') => `/v1/canvases/${canvas}/steps/${step}`;
 
-async function workspace(name = 'acme'): Promise<string> {
-  const res = await api.call('POST', '/v1/workspaces', ADMIN_KEY, { name });
-  expect(res.status).toBe(201);
-  return res.body.apiKey as string;
-}
-
-/** Connects `partner` with a fresh sandbox token by PUT and selects `adAccountId`. */
-async function connected(key: string, partner: PartnerId, adAccountId: string): Promise<string> {
-  const accessToken = sandbox.state.newToken();
-  expect((await api.call('PUT', `/v1/connections/${partner}`, key, { accessToken })).status).toBe(200);
-  const sel = await api.call('PUT', `/v1/connections/${partner}/ad-accounts`, key, { adAccountIds: [adAccountId] });
-  expect(sel.status).toBe(200);
-  return accessToken;
-}
+const workspace = (name = 'acme') => newWorkspace(api, name);
+const connected = (key: string, partner: PartnerId, adAccountId: string) =>
+  connectWithToken(api, sandbox, key, partner, adAccountId);
 
 async function untilStep(key: string, path: string, done: (s: any) => boolean, timeoutMs = 30_000): Promise<any> {
   const deadline = Date.now() + timeoutMs;
