@@ -101,7 +101,8 @@ export async function perUserWorkflows(o: NaiveOptions): Promise<number> {
   const { send } = await naiveTarget(o);
   const taskQueue = `naive-${randomUUID()}`;
   installRuntime(); // the SDK's INFO logs (webpack, worker states) would bury the progress bar
-  const nativeConnection = await NativeConnection.connect({ address: o.temporal });
+  // The same transport as the service's worker (src/temporal/worker.ts): no gzip.
+  const nativeConnection = await NativeConnection.connect({ address: o.temporal, grpcCompression: { codec: 'none' } });
   const worker = await Worker.create({
     connection: nativeConnection,
     taskQueue,
