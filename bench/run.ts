@@ -9,7 +9,8 @@
  *   npm run bench -- [--users 200000] [--partners linkedin,facebook,pinterest,tiktok]
  *                    [--limits off|on] [--clients 8] [--duration 300] [--workers 1]
  *                    [--users-per-request N] [--steps-per-partner 1] [--max-pending N]
- *                    [--worker-heap-mb N] [--naive-seconds 10] [--cpu-prof] [--tsx] [--out file]
+ *                    [--worker-heap-mb N] [--naive-seconds 10] [--warmup 40000] [--cpu-prof] [--tsx]
+ *                    [--out file]
  *
  * The API and the worker run from `npm run build`'s output, as the image runs them (`--tsx`:
  * from the TypeScript sources, as `npm start` does).
@@ -43,6 +44,7 @@ const { values } = parseArgs({
     'max-pending': { type: 'string' },
     'steps-per-partner': { type: 'string', default: '1' },
     'naive-seconds': { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '40000' },
     'cpu-prof': { type: 'boolean', default: false },
     tsx: { type: 'boolean', default: false },
     out: { type: 'string', default: join(ROOT, 'bench/results.json') },
@@ -65,6 +67,10 @@ const STEPS = Array.from({ length: STEPS_PER_PARTNER }, (_, k) => k).flatMap((k)
   PARTNERS.map((partner) => ({ partner, id: `${partner}-${k + 1}` })),
 );
 const PER_API_REQUEST = 10_000;
+/** Users sent through a workspace of their own before the run (0: none, a cold start). */
+const WARMUP_USERS = Number(values.warmup);
+/** Small requests: the warm-up exercises the per-request and per-batch paths many times over. */
+const WARMUP_USERS_PER_REQUEST = 1_000;
 const AD_ACCOUNT: Record<PartnerId, string> = {
   linkedin: '501',
   facebook: '601',
@@ -73,6 +79,7 @@ const AD_ACCOUNT: Record<PartnerId, string> = {
 };
 for (const p of PARTNERS) if (!(p in AD_ACCOUNT)) throw new Error(`--partners: unknown partner ${p}`);
 if (!(USERS > 0) || !(CLIENTS > 0)) throw new Error('--users and --clients must be positive numbers');
+if (!(WARMUP_USERS >= 0)) throw new Error('--warmup must be a number of users (0: none)');
 
 /**
  * Limits lifted: the sandbox takes any rate, and the product is told the partners allow
@@ -168,66 +175,97 @@ async function measure(stack: BenchStack) {
   };
   const call = async <T = Record<string, unknown>>(method: string, path: string, key: string, body?: unknown) =>
     (await send<T>(method, path, key, body)).body;
-  const canvas = `bench-${randomUUID().slice(0, 8)}`;
-  const key = (await call<{ apiKey: string }>('POST', '/v1/workspaces', stack.adminKey, { name: canvas })).apiKey;
-  for (const p of PARTNERS) {
-    const token = `bench-${randomUUID()}`;
-    await fetch(`${stack.sandbox}/_sandbox/${p}/tokens`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ accessToken: token }),
-    });
-    await call('PUT', `/v1/connections/${p}`, key, { accessToken: token });
-    await call('PUT', `/v1/connections/${p}/ad-accounts`, key, { adAccountIds: [AD_ACCOUNT[p]] });
-  }
-  for (const step of STEPS) {
-    await call('PUT', `/v1/canvases/${canvas}/steps/${step.id}`, key, {
-      partner: step.partner,
-      adAccountId: AD_ACCOUNT[step.partner],
-      audience: { name: `${canvas}-${step.id}`, create: true },
-      action: 'add',
-      fields: ['email'],
-    });
-  }
-  const before = await sandboxStats(stack.sandbox);
 
-  // Ingest: API requests of 10,000 users, round-robin over the steps, CLIENTS at a time.
-  // A user enters when the request that was accepted is sent (its latency includes the API's own time).
-  const requests = Math.ceil(USERS / PER_API_REQUEST);
-  const entries: Record<string, [number, number][]> = Object.fromEntries(PARTNERS.map((p) => [p, []]));
-  let next = 0;
-  let accepted = 0;
-  const started = Date.now();
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
-      for (let i = next++; i < requests; i = next++) {
-        const step = STEPS[i % STEPS.length]!;
-        const n = Math.min(PER_API_REQUEST, USERS - i * PER_API_REQUEST);
-        const users = Array.from({ length: n }, (_, j) => ({ id: `${i}-${j}`, email: `u${i}-${j}@bench.example` }));
-        const { sentAt } = await send('POST', `/v1/canvases/${canvas}/steps/${step.id}/users`, key, {
-          users,
-          idempotencyKey: `r${i}`,
-        });
-        entries[step.partner]!.push([sentAt, n]);
-        accepted += n;
-        bar.update('ingest', accepted, USERS);
-      }
-    }),
-  );
-  const ingestSeconds = (Date.now() - started) / 1000;
+  /** A workspace of its own, connected to every partner, with the run's steps launched on one canvas. */
+  const prepare = async (name: string) => {
+    const canvas = `${name}-${randomUUID().slice(0, 8)}`;
+    const key = (await call<{ apiKey: string }>('POST', '/v1/workspaces', stack.adminKey, { name: canvas })).apiKey;
+    for (const p of PARTNERS) {
+      const token = `bench-${randomUUID()}`;
+      await fetch(`${stack.sandbox}/_sandbox/${p}/tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ accessToken: token }),
+      });
+      await call('PUT', `/v1/connections/${p}`, key, { accessToken: token });
+      await call('PUT', `/v1/connections/${p}/ad-accounts`, key, { adAccountIds: [AD_ACCOUNT[p]] });
+    }
+    for (const step of STEPS) {
+      await call('PUT', `/v1/canvases/${canvas}/steps/${step.id}`, key, {
+        partner: step.partner,
+        adAccountId: AD_ACCOUNT[step.partner],
+        audience: { name: `${canvas}-${step.id}`, create: true },
+        action: 'add',
+        fields: ['email'],
+      });
+    }
+    return { key, canvas };
+  };
 
-  // Settle: every user Synced, Not Synced or Errored.
-  let settled = 0;
-  while (settled < USERS && Date.now() < DEADLINE) {
-    await new Promise((r) => setTimeout(r, 250));
-    const views = await Promise.all(
-      STEPS.map((step) =>
-        call<{ metrics: Record<string, number> }>('GET', `/v1/canvases/${canvas}/steps/${step.id}`, key),
-      ),
+  /**
+   * API requests of `perRequest` users, round-robin over the steps, CLIENTS at a time. A user
+   * enters when the request that was accepted is sent (its latency includes the API's own time):
+   * answers those entries per partner, `[ms, users]`.
+   */
+  const ingest = async (w: { key: string; canvas: string }, users: number, perRequest: number, phase: string) => {
+    const requests = Math.ceil(users / perRequest);
+    const entries: Record<string, [number, number][]> = Object.fromEntries(PARTNERS.map((p) => [p, []]));
+    let next = 0;
+    let accepted = 0;
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        for (let i = next++; i < requests; i = next++) {
+          const step = STEPS[i % STEPS.length]!;
+          const n = Math.min(perRequest, users - i * perRequest);
+          const batch = Array.from({ length: n }, (_, j) => ({ id: `${i}-${j}`, email: `u${i}-${j}@bench.example` }));
+          const { sentAt } = await send('POST', `/v1/canvases/${w.canvas}/steps/${step.id}/users`, w.key, {
+            users: batch,
+            idempotencyKey: `r${i}`,
+          });
+          entries[step.partner]!.push([sentAt, n]);
+          accepted += n;
+          bar.update(phase, accepted, users);
+        }
+      }),
     );
-    settled = views.reduce((a, v) => a + v.metrics.synced! + v.metrics.errored! + v.metrics.notSynced!, 0);
-    bar.update('settle', settled, USERS);
+    return entries;
+  };
+
+  /** Waits until `users` of the canvas's users are Synced, Not Synced or Errored (or --duration); answers how many. */
+  const settle = async (w: { key: string; canvas: string }, users: number, phase: string) => {
+    let settled = 0;
+    while (settled < users && Date.now() < DEADLINE) {
+      await new Promise((r) => setTimeout(r, 250));
+      const views = await Promise.all(
+        STEPS.map((step) =>
+          call<{ metrics: Record<string, number> }>('GET', `/v1/canvases/${w.canvas}/steps/${step.id}`, w.key),
+        ),
+      );
+      settled = views.reduce((a, v) => a + v.metrics.synced! + v.metrics.errored! + v.metrics.notSynced!, 0);
+      bar.update(phase, settled, users);
+    }
+    return settled;
+  };
+
+  // Warm-up: a service that has just started spends its first seconds compiling its hot paths
+  // (V8's optimising compiler: ~2 CPU s of the API's and worker's at 200k users, measured with
+  // perf). A running service has done that long before a burst comes; the warm-up's own workspace
+  // keeps its users, workflows and history out of every figure below. `--warmup 0`: a cold start.
+  if (WARMUP_USERS > 0) {
+    const warm = await prepare('warmup');
+    await ingest(warm, WARMUP_USERS, WARMUP_USERS_PER_REQUEST, 'warm-up');
+    if ((await settle(warm, WARMUP_USERS, 'warm-up')) < WARMUP_USERS)
+      throw new Error('the warm-up outlasted --duration');
   }
+  const historyBefore = await historyFacts(stack.temporal);
+
+  const run = await prepare('bench');
+  const before = await sandboxStats(stack.sandbox);
+  const processesBefore = await stack.stats();
+  const started = Date.now();
+  const entries = await ingest(run, USERS, PER_API_REQUEST, 'ingest');
+  const ingestSeconds = (Date.now() - started) / 1000;
+  const settled = await settle(run, USERS, 'settle');
   const endToEndSeconds = (Date.now() - started) / 1000;
   bar.done();
   if (settled < USERS) bar.note(`--duration reached with ${USERS - settled} users not settled`);
@@ -259,8 +297,8 @@ async function measure(stack: BenchStack) {
     latencies.push(...own);
   }
   latencies.sort((a, b) => a - b);
-  const history = await historyFacts(stack.temporal);
   const processes = await stack.stats();
+  const history = await historyFacts(stack.temporal, historyBefore.runs);
 
   bar.note(`naive baseline: one workflow per user, 64 at a time, for ${NAIVE_SECONDS} s…`);
   const naiveOptions = {
@@ -269,6 +307,8 @@ async function measure(stack: BenchStack) {
     partner: PARTNERS[0]!,
     adAccountId: AD_ACCOUNT[PARTNERS[0]!],
     seconds: NAIVE_SECONDS,
+    // Warmed as the real run was (with --warmup 0, cold as it was).
+    warmupSeconds: WARMUP_USERS > 0 ? 2 : 0,
   };
   const naiveUsersPerSec = await perUserWorkflows({
     ...naiveOptions,
@@ -285,6 +325,7 @@ async function measure(stack: BenchStack) {
     limits: LIMITS ? 'on' : 'off',
     workers: Number(values.workers),
     stepsPerPartner: STEPS_PER_PARTNER,
+    warmupUsers: WARMUP_USERS,
     ingestUsersPerSec: Math.round(USERS / ingestSeconds),
     endToEndUsersPerSec: Math.round(endToEnd),
     endToEndSeconds: Math.round(endToEndSeconds * 10) / 10,
@@ -307,11 +348,12 @@ async function measure(stack: BenchStack) {
       temporal: processes.temporal.peakRssMb,
     },
     startRssMb: stack.startRssMb,
+    // Spent moving the run's users: from the first request to the history read after it.
     cpuSeconds: {
-      worker: processes.worker.cpuSeconds,
-      api: processes.api.cpuSeconds,
-      sandbox: processes.sandbox.cpuSeconds,
-      temporal: processes.temporal.cpuSeconds,
+      worker: cpuSince(processes.worker, processesBefore.worker),
+      api: cpuSince(processes.api, processesBefore.api),
+      sandbox: cpuSince(processes.sandbox, processesBefore.sandbox),
+      temporal: cpuSince(processes.temporal, processesBefore.temporal),
     },
   };
   console.log();
@@ -348,15 +390,24 @@ async function sandboxStats(sandbox: string): Promise<Record<string, SandboxStat
   return Object.fromEntries(entries);
 }
 
-/** Temporal's side: events, bytes and the largest payload over every workflow of the run. */
-async function historyFacts(address: string) {
+const cpuSince = (now: { cpuSeconds: number }, then: { cpuSeconds: number }) =>
+  Math.round((now.cpuSeconds - then.cpuSeconds) * 10) / 10;
+
+type RunSizes = Map<string, { events: number; bytes: number }>;
+
+/**
+ * Temporal's side of the run: events, bytes and the largest payload over every workflow run,
+ * less what each had at `before` (the warm-up's workflows, and the limiters both runs share).
+ * Sizes come from describe (exact), not from the visibility listing (updated on its own time).
+ */
+async function historyFacts(address: string, before: RunSizes = new Map()) {
   // History pages of steps holding many 512 KB signals outgrow gRPC's default 4 MB.
   const connection = await Connection.connect({
     address,
     channelArgs: { 'grpc.max_receive_message_length': 256 * 1024 * 1024 },
   });
   const client = new Client({ connection });
-  const facts = { events: 0, bytes: 0, largestPayloadBytes: 0, workflows: 0 };
+  const facts = { events: 0, bytes: 0, largestPayloadBytes: 0, workflows: 0, runs: new Map() as RunSizes };
   const largest = (v: unknown): void => {
     if (!v || typeof v !== 'object') return;
     if ('data' in v && 'metadata' in v && v.data instanceof Uint8Array) {
@@ -366,10 +417,17 @@ async function historyFacts(address: string) {
   };
   try {
     for await (const w of client.workflow.list()) {
+      const handle = client.workflow.getHandle(w.workflowId, w.runId);
+      const d = await handle.describe();
+      const now = { events: d.historyLength, bytes: d.historySize ?? 0 };
+      const key = `${w.workflowId}/${w.runId}`;
+      facts.runs.set(key, now);
+      const was = before.get(key) ?? { events: 0, bytes: 0 };
+      if (now.events === was.events) continue; // untouched by this run
       facts.workflows++;
-      facts.events += w.historyLength;
-      facts.bytes += w.historySize ?? 0;
-      largest(await client.workflow.getHandle(w.workflowId, w.runId).fetchHistory());
+      facts.events += now.events - was.events;
+      facts.bytes += now.bytes - was.bytes;
+      largest(await handle.fetchHistory());
     }
   } finally {
     await connection.close();

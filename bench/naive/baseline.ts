@@ -3,7 +3,8 @@
  * - `perUserWorkflows`: one workflow per user (bench/naive/workflow.ts), `concurrency` of them
  *   started and awaited at a time by a journey engine, each sending its user in one request;
  * - `perUserRequests`: no Temporal at all, one partner request per user.
- * Each runs for `seconds` and answers the users that reached the sandbox per second.
+ * Each runs for `warmupSeconds` uncounted (as the real run has its warm-up), then for `seconds`,
+ * and answers the users that reached the sandbox per second.
  */
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,8 @@ export interface NaiveOptions {
   partner: PartnerId;
   adAccountId: string;
   seconds: number;
+  /** Run first and not counted: the same compiled, warm code paths as the real run measures. */
+  warmupSeconds: number;
   concurrency: number;
   onProgress?: (users: number) => void;
 }
@@ -62,14 +65,15 @@ async function naiveTarget(o: NaiveOptions) {
 }
 
 /**
- * Runs `work(n)` for n = 0, 1, … from `concurrency` loops for `seconds`; answers the users per
- * second whose work finished in time. Work that fails (a throttle, with limits on) is tried
- * again after a pause, as a naive client would; work still going at the end is not counted.
+ * Runs `work(n)` for n = 0, 1, … from `concurrency` loops for `warmupSeconds` + `seconds`;
+ * answers the users per second whose work finished in the last `seconds`. Work that fails (a
+ * throttle, with limits on) is tried again after a pause, as a naive client would; work still
+ * going at the end is not counted.
  */
 async function forSeconds(o: NaiveOptions, work: (n: number) => Promise<void>): Promise<number> {
-  const started = Date.now();
-  const until = started + o.seconds * 1_000;
-  const late = new Promise<false>((r) => setTimeout(() => r(false), o.seconds * 1_000));
+  const countFrom = Date.now() + o.warmupSeconds * 1_000;
+  const until = countFrom + o.seconds * 1_000;
+  const late = new Promise<false>((r) => setTimeout(() => r(false), until - Date.now()));
   const pause = () => new Promise((r) => setTimeout(r, 200));
   let next = 0;
   let done = 0;
@@ -83,8 +87,10 @@ async function forSeconds(o: NaiveOptions, work: (n: number) => Promise<void>): 
         const finished = await Promise.race([attempt, late]);
         if (finished === false) return;
         if (finished === null) continue; // failed: the same user again
-        done++;
-        o.onProgress?.(done); // (not `?.(++done)`: an absent callback would skip the count)
+        if (Date.now() >= countFrom) {
+          done++;
+          o.onProgress?.(done); // (not `?.(++done)`: an absent callback would skip the count)
+        }
         n = next++;
       }
     }),
