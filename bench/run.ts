@@ -287,7 +287,12 @@ async function measure(stack: BenchStack) {
       ceilingUsedPct: limit ? ceilingUsedPct(arrivals, limit, 0.1) : null,
       ceilingUsedWholeRunPct: limit ? ceilingUsedPct(arrivals, limit) : null,
       throttled: (s.rejected['429'] ?? 0) - (before[p]!.rejected['429'] ?? 0),
-      rejected: s.rejected,
+      rejected: Object.fromEntries(
+        Object.entries(s.rejected).flatMap(([code, n]) => {
+          const run = n - (before[p]!.rejected[code] ?? 0);
+          return run > 0 ? [[code, run]] : [];
+        }),
+      ),
     };
     const own = fifoLatencies(entries[p]!, arrivals, 10);
     (perPartner[p] as Record<string, unknown>).latencyP99Ms = percentile(
@@ -365,9 +370,9 @@ async function measure(stack: BenchStack) {
     'latency p50/p95/p99 ms': `${results.latencyMs.p50} / ${results.latencyMs.p95} / ${results.latencyMs.p99}`,
     'history events / bytes per user': `${history.events} / ${results.historyBytesPerUser}`,
     'largest payload bytes': history.largestPayloadBytes,
-    'peak RSS MB worker/api/sandbox/temporal': Object.values(results.peakRssMb).join(' / '),
-    'RSS MB at start worker/api/sandbox/temporal': Object.values(results.startRssMb).join(' / '),
-    'CPU s worker/api/sandbox/temporal': Object.values(results.cpuSeconds).join(' / '),
+    'peak RSS MB worker/api/sandbox/temporal': byPart(results.peakRssMb),
+    'RSS MB at start worker/api/sandbox/temporal': byPart(results.startRssMb),
+    'CPU s worker/api/sandbox/temporal': byPart(results.cpuSeconds),
   });
   console.table(perPartner);
   return results;
@@ -389,6 +394,10 @@ async function sandboxStats(sandbox: string): Promise<Record<string, SandboxStat
   );
   return Object.fromEntries(entries);
 }
+
+/** In the order the table's labels name them (startRssMb's keys come in another). */
+const byPart = (v: Record<'worker' | 'api' | 'sandbox' | 'temporal', number>) =>
+  [v.worker, v.api, v.sandbox, v.temporal].join(' / ');
 
 const cpuSince = (now: { cpuSeconds: number }, then: { cpuSeconds: number }) =>
   Math.round((now.cpuSeconds - then.cpuSeconds) * 10) / 10;
