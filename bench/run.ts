@@ -257,7 +257,7 @@ async function measure(stack: BenchStack) {
     if ((await settle(warm, WARMUP_USERS, 'warm-up')) < WARMUP_USERS)
       throw new Error('the warm-up outlasted --duration');
   }
-  const historyBefore = await historyFacts(stack.temporal);
+  const historyBefore = await historyFacts(stack.temporal, new Map(), false);
 
   const run = await prepare('bench');
   const before = await sandboxStats(stack.sandbox);
@@ -353,7 +353,7 @@ async function measure(stack: BenchStack) {
       temporal: processes.temporal.peakRssMb,
     },
     startRssMb: stack.startRssMb,
-    // Spent moving the run's users: from the first request to the history read after it.
+    // Spent moving the run's users: from the first request until all are settled.
     cpuSeconds: {
       worker: cpuSince(processes.worker, processesBefore.worker),
       api: cpuSince(processes.api, processesBefore.api),
@@ -408,8 +408,9 @@ type RunSizes = Map<string, { events: number; bytes: number }>;
  * Temporal's side of the run: events, bytes and the largest payload over every workflow run,
  * less what each had at `before` (the warm-up's workflows, and the limiters both runs share).
  * Sizes come from describe (exact), not from the visibility listing (updated on its own time).
+ * `readPayloads` false: sizes only (the largest payload needs every touched history read).
  */
-async function historyFacts(address: string, before: RunSizes = new Map()) {
+async function historyFacts(address: string, before: RunSizes = new Map(), readPayloads = true) {
   // History pages of steps holding many 512 KB signals outgrow gRPC's default 4 MB.
   const connection = await Connection.connect({
     address,
@@ -436,7 +437,7 @@ async function historyFacts(address: string, before: RunSizes = new Map()) {
       facts.workflows++;
       facts.events += now.events - was.events;
       facts.bytes += now.bytes - was.bytes;
-      largest(await handle.fetchHistory());
+      if (readPayloads) largest(await handle.fetchHistory());
     }
   } finally {
     await connection.close();
