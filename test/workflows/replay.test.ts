@@ -72,7 +72,8 @@ async function recorded(): Promise<Recorded[]> {
 const workflowTypeOf = (h: temporal.api.history.v1.IHistory) =>
   h.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
 
-describe('replay', () => {
+// While recording, the histories are being rewritten: they are replayed by the next run, not this one.
+describe.skipIf(process.env.RECORD_HISTORIES)('replay', () => {
   it('has recorded histories of every workflow type the worker runs', async () => {
     const types = new Set((await recorded()).map((r) => workflowTypeOf(r.history)));
     expect([...types].sort()).toEqual(Object.keys(productWorkflows).sort());
@@ -127,7 +128,8 @@ describe('replay', () => {
 /**
  * `RECORD_HISTORIES=1 npm test -- test/workflows/replay.test.ts` writes fixtures from the
  * scenarios below, named after RECORDED_WITH (it overwrites only recordings of the same code);
- * commit them when workflow code changes on purpose (with `patched()`).
+ * commit them when workflow code changes on purpose (with `patched()`). The replay checks above
+ * are skipped while recording; run the file again without the variable to replay what was written.
  */
 describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
   const ts = timeSkippingServerPerTest();
