@@ -1,4 +1,4 @@
-import { byId, el, reconcile, setAttr, setBadge, setText } from './dom.js';
+import { byId, el, reconcile, setAttr, setBadge, setText, within } from './dom.js';
 import { dateTime } from './time.js';
 import type { Connection } from './types.js';
 import { connectionStatusWords, partnerName } from './words.js';
@@ -38,11 +38,11 @@ function updateRow(row: HTMLElement, c: Connection): void {
   setAttr(row, 'data-status', c.status);
   row.classList.toggle('needs-attention', status.reconnect);
 
-  setText(cell(row, '.partner'), partnerName(c.partner));
-  setBadge(cell(row, '.status-badge'), status.tone, status.label);
+  setText(within(row, '.partner'), partnerName(c.partner));
+  setBadge(within(row, '.status-badge'), status.tone, status.label);
 
   // What to do, in the API's own terms: there is no reconnect button on this page.
-  const help = cell(row, '.reconnect-help');
+  const help = within(row, '.reconnect-help');
   help.hidden = !status.reconnect;
   setText(
     help,
@@ -53,13 +53,7 @@ function updateRow(row: HTMLElement, c: Connection): void {
   );
 
   const selected = c.adAccounts.filter((a) => a.selected).map((a) => `${a.name} (${a.id})`);
-  setText(cell(row, '.ad-accounts'), selected.length ? selected.join(', ') : 'None selected');
-  setText(cell(row, '.connected-at'), c.connectedAt ? dateTime(c.connectedAt) : 'Not connected');
-  setText(cell(row, '.last-error'), c.lastError ? `${c.lastError.message} (${dateTime(c.lastError.at)})` : 'None');
-}
-
-function cell(row: HTMLElement, selector: string): HTMLElement {
-  const node = row.querySelector<HTMLElement>(selector);
-  if (!node) throw new Error(`connection row has no ${selector}`);
-  return node;
+  setText(within(row, '.ad-accounts'), selected.length ? selected.join(', ') : 'None selected');
+  setText(within(row, '.connected-at'), c.connectedAt ? dateTime(c.connectedAt) : 'Not connected');
+  setText(within(row, '.last-error'), c.lastError ? `${c.lastError.message} (${dateTime(c.lastError.at)})` : 'None');
 }

@@ -20,6 +20,14 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   return node as T;
 }
 
+/** The element under `root` matching `selector`, which the view that built `root` put there. */
+export function within(root: Element, selector: string): HTMLElement {
+  const node = root.querySelector<HTMLElement>(selector);
+  if (!node)
+    throw new Error(`${root.tagName.toLowerCase()}${root.className ? `.${root.className}` : ''} has no ${selector}`);
+  return node;
+}
+
 /** Sets text only when it differs, so a refresh that changes nothing repaints and re-announces nothing. */
 export function setText(node: Element, text: string): void {
   if (node.textContent !== text) node.textContent = text;

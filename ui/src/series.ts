@@ -27,13 +27,7 @@ export function timelineSeries(view: TimelineView, formatLabel: (atMs: number) =
   for (const b of view.buckets) {
     const at = Date.parse(b.at);
     if (!Number.isFinite(at)) continue;
-    const sum = byStart.get(at) ?? { entered: 0, synced: 0, notSynced: 0, errored: 0 };
-    byStart.set(at, {
-      entered: sum.entered + b.entered,
-      synced: sum.synced + b.synced,
-      notSynced: sum.notSynced + b.notSynced,
-      errored: sum.errored + b.errored,
-    });
+    byStart.set(at, plus(byStart.get(at) ?? NONE, b));
   }
 
   const starts = new Set<number>(byStart.keys());
@@ -65,14 +59,18 @@ function grid(view: TimelineView): number[] {
 
 /** What the timeline adds up to: the chart's summary for screen readers. */
 export function timelineTotals(view: TimelineView): TimelineTotals {
-  const totals: TimelineTotals = { entered: 0, synced: 0, notSynced: 0, errored: 0 };
-  for (const b of view.buckets) {
-    totals.entered += b.entered;
-    totals.synced += b.synced;
-    totals.notSynced += b.notSynced;
-    totals.errored += b.errored;
-  }
-  return totals;
+  return view.buckets.reduce(plus, NONE);
+}
+
+const NONE: TimelineTotals = { entered: 0, synced: 0, notSynced: 0, errored: 0 };
+
+function plus(a: TimelineTotals, b: TimelineTotals): TimelineTotals {
+  return {
+    entered: a.entered + b.entered,
+    synced: a.synced + b.synced,
+    notSynced: a.notSynced + b.notSynced,
+    errored: a.errored + b.errored,
+  };
 }
 
 /** The buckets where something happened, oldest first: the rows of the chart's data table. */

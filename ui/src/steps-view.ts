@@ -1,4 +1,4 @@
-import { byId, el, reconcile, setAttr, setBadge, setText } from './dom.js';
+import { byId, el, reconcile, setAttr, setBadge, setText, within } from './dom.js';
 import { stepKey } from './selection.js';
 import type { StepSummary } from './types.js';
 import { partnerName, stepStateWords } from './words.js';
@@ -50,13 +50,7 @@ function updateItem(item: HTMLElement, step: StepSummary, selectedKey: string | 
   setAttr(button, 'data-step', key);
   setAttr(button, 'data-state', step.state);
   setAttr(button, 'aria-current', key === selectedKey ? 'true' : null);
-  setText(part(button, '.step-name'), `${step.canvasId} / ${step.stepId}`);
-  setText(part(button, '.step-partner'), partnerName(step.partner));
-  setBadge(part(button, '.step-state'), state.tone, state.short);
-}
-
-function part(button: HTMLElement, selector: string): HTMLElement {
-  const node = button.querySelector<HTMLElement>(selector);
-  if (!node) throw new Error(`step button has no ${selector}`);
-  return node;
+  setText(within(button, '.step-name'), `${step.canvasId} / ${step.stepId}`);
+  setText(within(button, '.step-partner'), partnerName(step.partner));
+  setBadge(within(button, '.step-state'), state.tone, state.short);
 }
