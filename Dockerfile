@@ -22,6 +22,8 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY activities ./activities
 COPY workflows ./workflows
+COPY domain ./domain
+COPY partners ./partners
 COPY ui ./ui
 RUN npm run build
 

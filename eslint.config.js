@@ -39,7 +39,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['workflows/**/*.ts', 'test/fixtures/workflows/**/*.ts'],
+    files: ['workflows/**/*.ts', 'domain/**/*.ts', 'test/fixtures/workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -50,9 +50,8 @@ export default tseslint.config(
           })),
           patterns: [
             {
-              group: ['**/src/**', '**/activities/**', '!**/activities/**/types*'],
-              allowTypeImports: true,
-              message: 'Workflows may import only types from service and activity code.',
+              group: ['**/src/**', '**/activities/**', '**/partners/**'],
+              message: 'Workflows and the domain import only domain/ and the Temporal SDK (types included).',
             },
           ],
         },

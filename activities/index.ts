@@ -6,17 +6,18 @@
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import { Fail } from '../workflows/failures.js';
-import { rateLimitKey } from '../workflows/ids.js';
-import { credentialsQuery, type ConnectionCredentials } from '../workflows/messages.js';
-import { rowArrays } from '../workflows/rows.js';
-import type { PartnerId } from '../workflows/types.js';
-import type { LaunchProblem, PartnerAdapter } from './partners/types.js';
-import { ruleProblems } from './partners/launch-rules.js';
+import { Fail } from '../domain/failures.js';
+import { rateLimitKey } from '../domain/ids.js';
+import { credentialsQuery, type ConnectionCredentials } from '../domain/messages.js';
+import { unpackRows } from '../domain/rows.js';
+import type { PartnerId } from '../domain/types.js';
+import type { PartnerAdapter } from '../partners/adapter.js';
+import { launchProblems, type LaunchProblem } from '../domain/launch-rules.js';
+import { limitsOf } from '../domain/partner.js';
 import { outcomeOf, type Metrics } from '../src/observability/metrics.js';
 import { temporalRateGate, withRateGate } from './rate-gate.js';
 import { RecentAnswers } from './recent-answers.js';
-import type { PartnerActivities, PartnerCallContext } from './types.js';
+import type { PartnerActivities, PartnerCallContext } from '../domain/activities.js';
 
 export interface ActivityDeps {
   client: Client;
@@ -56,7 +57,7 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
     fn: (token: string) => Promise<T>,
   ): Promise<T> {
     const { capabilities } = adapter(ctx.partner);
-    const key = rateLimitKey(ctx.partner, ctx.workspaceId, ctx.adAccountId);
+    const key = rateLimitKey(capabilities.rateLimitScope, ctx.partner, ctx.workspaceId, ctx.adAccountId);
     const signal = activitySignal();
     const gate = temporalRateGate(deps.client, deps.workflowTaskQueue, key, capabilities.requestsPerSecond, signal);
     // A token older than the one the batch knows of is never used: the connection is asked again.
@@ -67,7 +68,7 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
     );
     if (c.status !== 'connected' || !c.accessToken) {
       throw ApplicationFailure.create({
-        type: Fail.InvalidToken,
+        type: Fail.TokenInvalid,
         message: `The ${ctx.partner} connection is ${c.status}.`,
         nonRetryable: true,
         details: [{ generation: c.generation }],
@@ -81,10 +82,10 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
       counted();
       return result;
     } catch (err) {
-      counted(err instanceof ApplicationFailure ? (err.type ?? undefined) : 'Transient');
-      if (err instanceof ApplicationFailure && err.type === Fail.InvalidToken) {
+      counted(err instanceof ApplicationFailure ? (err.type ?? undefined) : 'partner_unavailable');
+      if (err instanceof ApplicationFailure && err.type === Fail.TokenInvalid) {
         throw ApplicationFailure.create({
-          type: Fail.InvalidToken,
+          type: Fail.TokenInvalid,
           message: err.message,
           nonRetryable: true,
           details: [{ generation: c.generation }],
@@ -105,34 +106,23 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
     async ensureAudience(input) {
       const partner = adapter(input.partner);
       const { capabilities } = partner;
-      const limits = {
-        maxUsersPerRequest: capabilities.maxUsersPerRequest,
-        createsAudienceWithFirstRecords: capabilities.createsAudienceWithFirstRecords,
-      };
-      // Every reason is listed at once: the product rules, then what the partner says.
-      const problems = ruleProblems(capabilities, input);
+      const limits = limitsOf(capabilities);
       return withToken(input, async (token) => {
         const { adAccountId, audience: ref } = input;
         const accounts = await partner.listAdAccounts(token);
-        if (!accounts.some((a) => a.id === adAccountId)) {
-          throw refused([
-            ...problems,
-            { code: 'ad_account_unavailable', message: `The ${input.partner} connection cannot use that ad account.` },
-          ]);
-        }
+        const adAccountVisible = accounts.some((a) => a.id === adAccountId);
         const named = 'id' in ref ? ref.id !== '' : ref.name.trim() !== '';
-        const found = named ? await partner.findAudience(token, adAccountId, ref) : null;
+        const found = adAccountVisible && named ? await partner.findAudience(token, adAccountId, ref) : null;
         const creating = !found && named && !('id' in ref) && ref.create;
-        problems.push(...((await partner.adAccountProblems?.(token, adAccountId, creating)) ?? []));
-        if (found?.valueBased) {
-          problems.push({
-            code: 'value_based_audience_unsupported',
-            message: 'That audience is value-based: it takes a value per user, which this step does not send.',
-          });
-        }
-        if (named && !found && !creating) {
-          problems.push({ code: Fail.AudienceNotFound, message: 'No audience with that id or name exists.' });
-        }
+        const adAccountProblems = adAccountVisible
+          ? ((await partner.adAccountProblems?.(token, adAccountId, creating)) ?? [])
+          : [];
+        // Every reason at once: the product rules, then what the partner said.
+        const problems = launchProblems(input, {
+          partner: input.partner,
+          capabilities,
+          partnerAnswer: { adAccountVisible, audienceFound: named ? found : undefined, creating, adAccountProblems },
+        });
         if (problems.length) throw refused(problems);
         if (found) return { audienceId: found.id, audienceName: found.name, limits };
         const name = 'name' in ref ? ref.name : '';
@@ -156,7 +146,7 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
       }
       if (!c.refreshToken) {
         throw ApplicationFailure.create({
-          type: Fail.InvalidToken,
+          type: Fail.TokenInvalid,
           message: `The ${input.partner} connection has no refresh token.`,
           nonRetryable: true,
         });
@@ -168,7 +158,7 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
     async syncUsers(input) {
       const partner = adapter(input.partner);
       const { audienceId, audienceName } = input;
-      const rows = rowArrays(input.rows);
+      const rows = unpackRows(input.rows);
       if (audienceId !== null) {
         const result = await withToken(input, (token) => partner.sendUsers(token, { ...input, audienceId }, rows));
         return usersCounted(input.partner, { synced: result.synced, invalid: result.invalid });

@@ -6,10 +6,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
-import { rateLimiterWorkflowId } from '../workflows/ids.js';
-import { acquireSlotUpdate } from '../workflows/messages.js';
+import { rateLimiterWorkflowId } from '../domain/ids.js';
+import { acquireSlotUpdate } from '../domain/messages.js';
 import type { rateLimiterWorkflow } from '../workflows/rate-limiter.js';
-import { allowedLateness, type SlotAsk } from '../workflows/rate-window.js';
+import { allowedLateness, type SlotAsk } from '../domain/rate-window.js';
 import { InFlightCap } from './in-flight-cap.js';
 import { RoundTrips } from './round-trips.js';
 

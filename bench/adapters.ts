@@ -8,13 +8,13 @@
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { toRow } from '../activities/partners/identifiers.js';
-import { createPartners } from '../activities/partners/registry.js';
-import type { PartnerAdapter } from '../activities/partners/types.js';
+import { toRow } from '../partners/identifiers.js';
+import { PARTNER_REGISTRY, createPartners } from '../partners/registry.js';
+import type { PartnerAdapter } from '../partners/adapter.js';
 import { TRANSIT_MARGIN_MS, WINDOW_MS, slotGate, withRateGate } from '../activities/rate-gate.js';
 import { spawnServer } from '../src/temporal/process.js';
-import { emptyWindow, takeSlot } from '../workflows/rate-window.js';
-import type { PartnerId, Row } from '../workflows/types.js';
+import { emptyWindow, takeSlot } from '../domain/rate-window.js';
+import type { PartnerId, Row } from '../domain/types.js';
 
 const { values } = parseArgs({
   options: { requests: { type: 'string', default: '60' }, concurrency: { type: 'string', default: '8' } },
@@ -23,13 +23,7 @@ const { values } = parseArgs({
 const REQUESTS = Number(values.requests);
 const CONCURRENCY = Number(values.concurrency);
 const SANDBOX_SCRIPT = fileURLToPath(new URL('./sandbox-process.ts', import.meta.url));
-const PARTNERS: PartnerId[] = ['linkedin', 'facebook', 'pinterest', 'tiktok'];
-const AD_ACCOUNT: Record<PartnerId, string> = {
-  linkedin: '501',
-  facebook: '601',
-  pinterest: '5490001',
-  tiktok: '7001',
-};
+const adAccountOf = (p: PartnerId) => PARTNER_REGISTRY.require(p).sandboxAdAccountId;
 
 interface Run {
   partner: PartnerId;
@@ -51,7 +45,7 @@ async function run(partner: PartnerId, limits: boolean): Promise<Run> {
     const token = `bench-${partner}-${limits ? 'on' : 'off'}`;
     await control(sandbox.url, `/${partner}/tokens`, { accessToken: token });
     const rows: Row[] = Array.from({ length: (REQUESTS + 1) * maxUsersPerRequest }, (_, i) =>
-      toRow(partner, ['email'], { email: `u${i}@b.example` })!,
+      toRow(PARTNER_REGISTRY.require(partner), ['email'], { email: `u${i}@b.example` })!,
     );
     const batches: Row[][] = [];
     for (let i = 0; i < rows.length; i += maxUsersPerRequest) batches.push(rows.slice(i, i + maxUsersPerRequest));
@@ -66,7 +60,7 @@ async function run(partner: PartnerId, limits: boolean): Promise<Run> {
       : async () => {};
     return await withRateGate(gate, async () => {
       const audienceId = await audienceWithFirst(adapter, token, partner, batches.shift()!);
-      const target = { adAccountId: AD_ACCOUNT[partner], audienceId, audienceName: 'bench', action: 'add' as const };
+      const target = { adAccountId: adAccountOf(partner), audienceId, audienceName: 'bench', action: 'add' as const };
       const started = performance.now();
       let next = 0;
       await Promise.all(
@@ -121,7 +115,7 @@ const control = (url: string, path: string, body: unknown) =>
 /** The audience, holding the first batch (Pinterest creates its lists with their first records). */
 async function audienceWithFirst(adapter: PartnerAdapter, token: string, partner: PartnerId, first: Row[]) {
   const target = {
-    adAccountId: AD_ACCOUNT[partner],
+    adAccountId: adAccountOf(partner),
     audienceId: null,
     audienceName: 'bench',
     action: 'add' as const,
@@ -136,5 +130,6 @@ async function audienceWithFirst(adapter: PartnerAdapter, token: string, partner
 const round = (n: number) => Math.round(n * 10) / 10;
 
 const results: Run[] = [];
-for (const partner of PARTNERS) for (const limits of [false, true]) results.push(await run(partner, limits));
+for (const partner of PARTNER_REGISTRY.ids)
+  for (const limits of [false, true]) results.push(await run(partner, limits));
 console.table(results);

@@ -23,8 +23,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { capabilitiesFrom } from '../activities/partners/capabilities.js';
-import type { PartnerId } from '../workflows/types.js';
+import { PARTNER_REGISTRY } from '../partners/registry.js';
 import { perUserRequests, perUserWorkflows } from './naive/baseline.js';
 import { progress } from './progress.js';
 import { startStack, type BenchStack } from './stack.js';
@@ -34,7 +33,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
   options: {
     users: { type: 'string', default: '200000' },
-    partners: { type: 'string', default: 'linkedin,facebook,pinterest,tiktok' },
+    partners: { type: 'string', default: PARTNER_REGISTRY.ids.join(',') },
     limits: { type: 'string', default: 'off' },
     clients: { type: 'string', default: '8' },
     duration: { type: 'string', default: '300' },
@@ -55,7 +54,7 @@ const { values } = parseArgs({
   },
 });
 const USERS = Number(values.users);
-const PARTNERS = values.partners.split(',') as PartnerId[];
+const PARTNERS = values.partners.split(',');
 const LIMITS = values.limits === 'on';
 const CLIENTS = Number(values.clients);
 const DEADLINE = Date.now() + Number(values.duration) * 1_000;
@@ -71,13 +70,10 @@ const PER_API_REQUEST = 10_000;
 const WARMUP_USERS = Number(values.warmup);
 /** Small requests: the warm-up exercises the per-request and per-batch paths many times over. */
 const WARMUP_USERS_PER_REQUEST = 1_000;
-const AD_ACCOUNT: Record<PartnerId, string> = {
-  linkedin: '501',
-  facebook: '601',
-  pinterest: '5490001',
-  tiktok: '7001',
-};
-for (const p of PARTNERS) if (!(p in AD_ACCOUNT)) throw new Error(`--partners: unknown partner ${p}`);
+for (const p of PARTNERS) if (!PARTNER_REGISTRY.get(p)) throw new Error(`--partners: unknown partner ${p}`);
+const AD_ACCOUNT: Record<string, string> = Object.fromEntries(
+  PARTNERS.map((p) => [p, PARTNER_REGISTRY.require(p).sandboxAdAccountId]),
+);
 if (!(USERS > 0) || !(CLIENTS > 0)) throw new Error('--users and --clients must be positive numbers');
 if (!(WARMUP_USERS >= 0)) throw new Error('--warmup must be a number of users (0: none)');
 
@@ -92,7 +88,7 @@ for (const p of PARTNERS) {
   if (values['users-per-request']) partnerEnv[`${p.toUpperCase()}_USERS_PER_REQUEST`] = values['users-per-request'];
 }
 if (values['max-pending']) partnerEnv.STEP_MAX_PENDING_USERS = values['max-pending'];
-const capabilities = capabilitiesFrom(partnerEnv);
+const capabilities = PARTNER_REGISTRY.capabilities(partnerEnv);
 const bar = progress();
 
 async function stackFor(dataDir: string): Promise<BenchStack> {
@@ -276,11 +272,11 @@ async function measure(stack: BenchStack) {
   for (const p of PARTNERS) {
     const s = after[p]!;
     const arrivals = s.arrivals.slice(before[p]!.arrivals.length);
-    const limit = LIMITS ? capabilities[p].requestsPerSecond : null;
+    const limit = LIMITS ? capabilities[p]!.requestsPerSecond : null;
     perPartner[p] = {
       requests: s.requests - before[p]!.requests,
       usersPerRequest: Math.round(arrivals.reduce((a, [, n]) => a + n, 0) / Math.max(1, arrivals.length)),
-      maxUsersPerRequest: capabilities[p].maxUsersPerRequest,
+      maxUsersPerRequest: capabilities[p]!.maxUsersPerRequest,
       maxRequestsInAnySecond: Math.max(0, ...Object.values(s.byKey).map((k) => k.maxRequestsInAnySecond)),
       limit,
       // While backlogged: the middle 80 % of the requests (the whole send period beside it).
@@ -310,7 +306,7 @@ async function measure(stack: BenchStack) {
     temporal: stack.temporal,
     sandbox: stack.sandbox,
     partner: PARTNERS[0]!,
-    adAccountId: AD_ACCOUNT[PARTNERS[0]!],
+    adAccountId: AD_ACCOUNT[PARTNERS[0]!]!,
     seconds: NAIVE_SECONDS,
     // Warmed as the real run was (with --warmup 0, cold as it was).
     warmupSeconds: WARMUP_USERS > 0 ? 2 : 0,

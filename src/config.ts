@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { TLSConfig } from '@temporalio/client';
-import { capabilitiesFrom } from '../activities/partners/capabilities.js';
+import { PARTNER_REGISTRY, type PartnerRegistry } from '../partners/registry.js';
 import { z } from 'zod';
 
 const port = (fallback: number) =>
@@ -20,9 +20,6 @@ const readableFile = z.string().refine((p) => {
     return false;
   }
 }, 'must name a readable file');
-
-/** A partner's base URLs and limits: `<PARTNER>_*_URL`, `<PARTNER>_USERS_PER_REQUEST`, `<PARTNER>_REQUESTS_PER_SECOND`. */
-const PARTNER_URL = /^(LINKEDIN|FACEBOOK|PINTEREST|TIKTOK)_\w*URL$/;
 
 /** Every setting the service reads from the environment, in one place. */
 const EnvSchema = z.object({
@@ -139,17 +136,15 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * The settings, validated: one line per bad value, each naming its variable. A partner's base
+ * URLs and limits (`<PARTNER>_*_URL`, `<PARTNER>_USERS_PER_REQUEST`, `<PARTNER>_REQUESTS_PER_SECOND`)
+ * are checked for every partner of `registry`.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, registry: PartnerRegistry = PARTNER_REGISTRY): Config {
   const parsed = EnvSchema.safeParse(env);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`);
-  for (const [name, value] of Object.entries(env)) {
-    if (PARTNER_URL.test(name) && !URL.canParse(value ?? '')) problems.push(`${name} must be a URL`);
-  }
-  try {
-    capabilitiesFrom(env);
-  } catch (err) {
-    problems.push((err as Error).message);
-  }
+  problems.push(...registry.envProblems(env));
   // One line per bad value, each naming its variable.
   if (!parsed.success || problems.length) {
     throw new ConfigError(problems.map((p) => `invalid configuration: ${p}`).join('\n'));

@@ -12,7 +12,7 @@ import { answerClientErrors } from './api/client-errors.js';
 import type { Config } from './config.js';
 import { createClient, lazyConnection, waitForTemporal } from './temporal/client.js';
 import { registerSearchAttributes, startDevServer, type DevServer } from './temporal/devserver.js';
-import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
+import { SEARCH_ATTRIBUTE_KEYS } from '../domain/search-attributes.js';
 import { canConnect } from './temporal/process.js';
 import { createLogger } from './observability/log.js';
 import { createMetrics } from './observability/metrics.js';
@@ -21,8 +21,7 @@ import { applyPartnerRateLimits, partnerQueueLimits } from './temporal/rate-limi
 import { createWorkers, drainWorkers, installRuntime } from './temporal/worker.js';
 import { startSandbox } from './sandbox/server.js';
 import { ensureUiBuilt } from './ui/assets.js';
-import { createPartners } from '../activities/partners/registry.js';
-import type { PartnerId } from '../workflows/types.js';
+import { createPartners } from '../partners/registry.js';
 import { CLI, defaultToolchainContext, resolveBinary } from './temporal/toolchain/index.js';
 
 export type Log = (line: string) => void;
@@ -152,7 +151,7 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
         ...security,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
-        partners: Object.keys(partners) as PartnerId[],
+        partners: Object.keys(partners),
         dataConverter: converter,
         workflowBundlePath: config.workflowBundle,
         activities: createActivities({

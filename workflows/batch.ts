@@ -9,29 +9,26 @@ import {
   condition,
   getExternalWorkflowHandle,
   isCancellation,
-  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { PartnerActivities, SyncUsersResult } from '../activities/types.js';
+import type { PartnerActivities, SyncUsersResult } from '../domain/activities.js';
 import { describeFailure, lastErrorAt } from './failure-info.js';
-import { Fail, NON_RETRYABLE } from './failures.js';
-import { partnerTaskQueue, rateLimitKey } from './ids.js';
+import { Fail, NON_RETRYABLE } from '../domain/failures.js';
+import { partnerTaskQueue } from '../domain/ids.js';
 import {
   batchSettledSignal,
   connectionChangedSignal,
   tokenInvalidSignal,
   type BatchSettlement,
   type ConnectionState,
-} from './messages.js';
-import { countRows, packed, splitRows, type PackedRows, type Rows } from './rows.js';
-import type { ErroredReason, LastError, PartnerId, SyncTarget } from './types.js';
+} from '../domain/messages.js';
+import { countRows, splitRows, type PackedRows } from '../domain/rows.js';
+import type { ErroredReason, LastError, PartnerId, SyncTarget } from '../domain/types.js';
 
 /** Less budget than this left after a give-up is not worth another round of attempts. */
 const MIN_RETRY_MS = 1_000;
-/** A batch's requests go side by side; histories from before send them one after another. */
-const SIDE_BY_SIDE_PATCH = 'batch-requests-side-by-side';
 
 export interface BatchInput extends SyncTarget {
   batchId: string;
@@ -41,23 +38,24 @@ export interface BatchInput extends SyncTarget {
   /** The connection as the step last knew it. */
   connection: ConnectionState;
   partner: PartnerId;
-  /** Packed (rows.ts); arrays in batches started before rows were packed. */
-  rows: Rows;
+  rows: PackedRows;
   /** Workflow time after which the users are Errored: 13 h after the oldest entered. */
   deadline: number;
-  /** Rows per partner request; absent (batches from before): all rows in one request. */
-  usersPerRequest?: number;
+  /** Rows per partner request. */
+  usersPerRequest: number;
+  /** What the partner counts these calls by (the server holds its rate per key). */
+  fairnessKey: string;
 }
 
-/** A batch, or one request of it, with its rows packed. */
-type Request = BatchInput & { rows: PackedRows };
+/** A batch, or one request of it. */
+type Request = BatchInput;
 
 export async function batchWorkflow(input: BatchInput): Promise<BatchSettlement> {
   let connection = input.connection;
   setHandler(connectionChangedSignal, (c) => {
     if (c.generation >= connection.generation) connection = c;
   });
-  const outcome = await deliverAll({ ...input, rows: packed(input.rows) }, () => connection);
+  const outcome = await deliverAll(input, () => connection);
   try {
     await getExternalWorkflowHandle(input.stepWorkflowId).signal(batchSettledSignal, outcome);
   } catch {
@@ -69,26 +67,22 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSettlement>
 /**
  * Each request of the batch is delivered on its own (its own retries, pause and outcome), side
  * by side; the batch reports their sum. A list the partner creates with its first records
- * (Pinterest) is created by the first request alone, and the others add to it. Before patch
- * 'batch-requests-side-by-side' they went one after another: when a slot cost several round
- * trips, requests side by side ran the sandbox into timeouts at 1M users; since a slot costs
- * one, they do not, and a Pinterest backlog (1,900 users a request) no longer waits on each.
+ * (Pinterest) is created by the first request alone, and the others add to it.
  */
 async function deliverAll(input: Request, connection: () => ConnectionState): Promise<BatchSettlement> {
   const users = countRows(input.rows);
-  const size = input.usersPerRequest ?? users;
+  const size = input.usersPerRequest;
   if (users <= size) return deliver(input, connection);
   const outcomes: BatchSettlement[] = [];
   let audienceId = input.audienceId;
   let rest = input.rows;
-  const sideBySide = patched(SIDE_BY_SIDE_PATCH);
   const parts: Promise<BatchSettlement>[] = [];
   // Each request has an id of its own (the batch's, numbered), as its partner call and logs see it.
   for (let n = 1; rest !== ''; n++) {
     const [rows, after] = splitRows(rest, size);
     rest = after;
     const part = deliver({ ...input, batchId: `${input.batchId}.${n}`, rows, audienceId }, connection);
-    if (sideBySide && audienceId !== null) {
+    if (audienceId !== null) {
       parts.push(part);
       continue;
     }
@@ -143,7 +137,7 @@ async function deliver(input: Request, connection: () => ConnectionState): Promi
       const failure = describeFailure(err);
       lastError = lastErrorAt(failure.code, failure.message);
       switch (failure.code) {
-        case Fail.InvalidToken: {
+        case Fail.TokenInvalid: {
           // The activity names the generation of the token it used: it may be newer than ours.
           const used = (failure.details?.[0] as { generation?: number } | undefined)?.generation ?? generation;
           rejectedGeneration = Math.max(rejectedGeneration, used);
@@ -152,7 +146,7 @@ async function deliver(input: Request, connection: () => ConnectionState): Promi
             .catch(() => undefined); // no connection workflow: we stay paused until the budget ends
           continue;
         }
-        case Fail.AudienceGone:
+        case Fail.AudienceDeleted:
           return erroredAll('audience_deleted', lastError);
         case Fail.Rejected:
           return erroredAll('rejected', lastError);
@@ -184,7 +178,7 @@ async function callPartner(
       nonRetryableErrorTypes: NON_RETRYABLE,
     },
     // The server holds the partner's rate limit per this key (see src/temporal/rate-limits.ts).
-    priority: { fairnessKey: rateLimitKey(input.partner, input.workspaceId, input.adAccountId) },
+    priority: { fairnessKey: input.fairnessKey },
   });
   const scope = new CancellationScope();
   let done = false;

@@ -13,7 +13,6 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
-  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -31,13 +30,13 @@ import {
   type ConnectionState,
   type ConnectionView,
   type Credentials,
-} from './messages.js';
-import type { PartnerActivities } from '../activities/types.js';
+} from '../domain/messages.js';
+import type { PartnerActivities } from '../domain/activities.js';
 import { describeFailure, lastErrorAt } from './failure-info.js';
-import { NON_RETRYABLE } from './failures.js';
-import { partnerTaskQueue } from './ids.js';
+import { NON_RETRYABLE } from '../domain/failures.js';
+import { partnerTaskQueue } from '../domain/ids.js';
 import { connectionAttributes, upsertChanged } from './search-attributes.js';
-import type { ConnectionStatus, LastError, PartnerId } from './types.js';
+import type { ConnectionStatus, LastError, PartnerId } from '../domain/types.js';
 
 export interface ConnectionData {
   status: ConnectionStatus;
@@ -114,7 +113,7 @@ export async function connectionWorkflow(input: ConnectionInput): Promise<void> 
     if (generation === s.generation) return rejectToken(message);
     // A rejection of an older token says nothing about the current one. But renewals tell no
     // step, so the batch that sent it may not know the current token exists: tell them all.
-    if (generation < s.generation && patched('connection-renotify-stale-rejection')) notify(s.steps);
+    if (generation < s.generation) notify(s.steps);
   });
   setHandler(setCredentialsSignal, ({ adAccounts, ...credentials }) => {
     renewal?.cancel(); // this token supersedes whatever the renewal would bring

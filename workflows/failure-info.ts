@@ -1,4 +1,4 @@
-import type { LastError } from './types.js';
+import type { LastError } from '../domain/types.js';
 import {
   ActivityFailure,
   ApplicationFailure,

@@ -5,8 +5,8 @@
  * Started on first use by the activity that needs a slot; ends after an idle spell.
  */
 import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
-import { acquireSlotUpdate } from './messages.js';
-import { emptyWindow, takeSlot, type RateWindow } from './rate-window.js';
+import { acquireSlotUpdate } from '../domain/messages.js';
+import { emptyWindow, takeSlot, type RateWindow } from '../domain/rate-window.js';
 
 export interface RateLimiterInput {
   key: string;

@@ -3,29 +3,19 @@
  * Map, Set or Date: it is carried across continue-as-new as is). Deterministic and pure, so it
  * is unit-tested directly and the workflow only wires it to signals and timers.
  */
-import type { BatchSettlement, ConnectionState, UsersEntry } from './messages.js';
-import {
-  endOfRow,
-  joinRows,
-  packRows,
-  packed,
-  packedLineBytes,
-  packedRowBytes,
-  type PackedRows,
-  type Rows,
-} from './rows.js';
-import { record, timelineView, type Timeline, type TimelineView } from './timeline.js';
+import type { PartnerLimits } from '../domain/partner.js';
+import type { BatchSettlement, ConnectionState, UsersEntry } from '../domain/messages.js';
+import { endOfRow, joinRows, packedLineBytes, type PackedRows } from '../domain/rows.js';
+import { record, timelineView, type Timeline, type TimelineView } from '../domain/timeline.js';
 import type {
   ErroredReason,
   LastError,
   NotSyncedReason,
-  PartnerLimits,
-  Row,
   StepConfig,
   StepIds,
   StepStatus,
   StepView,
-} from './types.js';
+} from '../domain/types.js';
 
 /** Users wait at most this long in the buffer before they are sent. */
 export const BATCH_WINDOW_MS = 5_000;
@@ -53,23 +43,7 @@ interface BufferChunk {
   receivedAt: number;
   rows: PackedRows;
   count: number;
-  /** The rows' size as `sizing` measures it: batches are cut by it. */
-  bytes: number;
-  /** Absent: as JSON arrays (`rowBytes`), as before patch 'packed-sizing' (see Sizing). */
-  sizing?: Sizing;
-}
-
-/**
- * How a chunk's rows are weighed against the byte cap: 'arrays' as JSON arrays of hex, as
- * every step did before patch 'packed-sizing' (and still does replaying such a history), or
- * 'packed' as they are sent — a third lighter, so a Facebook or TikTok request of 10,000 fits.
- */
-export type Sizing = 'arrays' | 'packed';
-
-/** A chunk as a run from before rows were packed carried it. */
-interface ArrayChunk {
-  receivedAt: number;
-  rows: Row[];
+  /** The rows' size inside a payload (packedLineBytes): batches are cut by it. */
   bytes: number;
 }
 
@@ -101,8 +75,8 @@ export interface StepData {
   keys: Record<string, number>;
   keyCount: number;
   lastError?: LastError;
-  /** Outcomes per 5-minute bucket, last 48 h (absent in runs carried from before it existed). */
-  timeline?: Timeline;
+  /** Outcomes per 5-minute bucket, last 48 h. */
+  timeline: Timeline;
 }
 
 export interface CutBatch {
@@ -128,6 +102,7 @@ export function newStepData(ids: StepIds): StepData {
     nextBatchSeq: 1,
     keys: {},
     keyCount: 0,
+    timeline: [],
   };
 }
 
@@ -138,41 +113,16 @@ function add<K extends string>(into: Partial<Record<K, number>>, key: K, n: numb
   if (n > 0) into[key] = (into[key] ?? 0) + n;
 }
 
-/** UTF-8 size of a row as JSON, counted generously (any non-ASCII char as 3 bytes). */
-export function rowBytes(row: Row): number {
-  let bytes = 2 + Math.max(0, row.length - 1); // brackets and commas
-  for (const v of row) {
-    if (v === null) {
-      bytes += 4;
-      continue;
-    }
-    bytes += 2 + v.length;
-    for (let i = 0; i < v.length; i++) if (v.charCodeAt(i) > 0x7f) bytes += 2;
-  }
-  return bytes + 1; // the comma between rows
-}
-
-/** The size of the packed row `text[start, end)` by a sizing. */
-const rowSize = (sizing: Sizing | undefined) => (sizing === 'packed' ? packedLineBytes : packedRowBytes);
-
-/** An entry's rows packed, with their count and their size by `sizing`. */
-export function entryRows(
-  rows: Rows,
-  sizing: Sizing = 'arrays',
-): { rows: PackedRows; count: number; bytes: number; sizing?: Sizing } {
-  if (typeof rows !== 'string' && sizing === 'arrays') {
-    return { rows: packRows(rows), count: rows.length, bytes: rows.reduce((b, r) => b + rowBytes(r), 0) };
-  }
-  const text = packed(rows);
-  const size = rowSize(sizing);
+/** An entry's rows with their count and their size inside a payload. */
+export function entryRows(rows: PackedRows): { rows: PackedRows; count: number; bytes: number } {
   let count = 0;
   let bytes = 0;
-  for (let start = 0; start < text.length; count++) {
-    const end = endOfRow(text, start);
-    bytes += size(text, start, end);
+  for (let start = 0; start < rows.length; count++) {
+    const end = endOfRow(rows, start);
+    bytes += packedLineBytes(rows, start, end);
     start = end + 1;
   }
-  return { rows: text, count, bytes, ...(sizing === 'packed' ? { sizing } : {}) };
+  return { rows, count, bytes };
 }
 
 /** A 64-bit FNV-1a hash as 16 hex chars: keys of up to 128 chars are remembered in 16. */
@@ -191,12 +141,7 @@ export class StepState {
   private constructor(readonly data: StepData) {}
 
   static restore(ids: StepIds, carried?: StepData): StepState {
-    const data = carried ?? newStepData(ids);
-    // A run from before rows were packed carried arrays.
-    data.buffer = (data.buffer as (BufferChunk | ArrayChunk)[]).map((c) =>
-      typeof c.rows === 'string' ? (c as BufferChunk) : { ...c, rows: packRows(c.rows), count: c.rows.length },
-    );
-    return new StepState(data);
+    return new StepState(carried ?? newStepData(ids));
   }
 
   // ── Launch and lifecycle ───────────────────────────────────────────────────────────────────
@@ -261,20 +206,20 @@ export class StepState {
   // ── Users in ───────────────────────────────────────────────────────────────────────────────
 
   /** Counts an entry once per idempotency key; returns false for a repeat. */
-  enter(entry: UsersEntry, now: number, sizing: Sizing = 'arrays'): boolean {
+  enter(entry: UsersEntry, now: number): boolean {
     const key = hashKey(entry.idempotencyKey);
     if (this.data.keys[key] !== undefined) return false;
     this.rememberKey(key, now);
     const c = this.data.counters;
     const notSynced = sum(entry.notSynced);
-    const rows = entryRows(entry.rows, sizing);
+    const rows = entryRows(entry.rows);
     const users = rows.count + notSynced;
     c.entered += users;
     if (this.data.config?.lastStep) c.exited += users;
     else c.proceeded += users;
     for (const [reason, n] of Object.entries(entry.notSynced) as [NotSyncedReason, number][])
       add(c.notSynced, reason, n);
-    record(this.timeline, now, { entered: users, notSynced });
+    record(this.data.timeline, now, { entered: users, notSynced });
     if (rows.count > 0) {
       if (this.data.buffer.length === 0) this.data.windowEndsAt = now + BATCH_WINDOW_MS;
       this.data.buffer.push({ receivedAt: now, ...rows });
@@ -343,20 +288,17 @@ export class StepState {
   /**
    * Cuts the next batch off the front of the buffer: ≤ `requests` of the partner's requests and
    * ≤ the byte cap. With `wholeOnly` (the window still open) only full requests go: users who
-   * would make a partial one wait for the window to fill it. With `wholeWhenByteCapped`, a cut
-   * the byte cap stops short ends on a request boundary if a whole request fits, so the users
-   * left make full requests too rather than a short one waiting for the window.
+   * would make a partial one wait for the window to fill it. A cut the byte cap stops short ends
+   * on a request boundary if a whole request fits, so the users left make full requests too
+   * rather than a short one waiting for the window.
    */
-  cutBatch(requests = 1, wholeOnly = false, wholeWhenByteCapped = false): CutBatch | null {
+  cutBatch(requests = 1, wholeOnly = false): CutBatch | null {
     const perRequest = this.data.limits?.maxUsersPerRequest ?? 1;
     const whole = wholeOnly ? Math.min(requests, Math.floor(this.bufferedUsers() / perRequest)) : requests;
     const first = this.data.buffer[0];
     if (!first) return null;
     const fit = this.rowsThatFit(perRequest * Math.max(1, whole));
-    const count =
-      wholeWhenByteCapped && fit.byteCapped && fit.count >= perRequest
-        ? fit.count - (fit.count % perRequest)
-        : fit.count;
+    const count = fit.byteCapped && fit.count >= perRequest ? fit.count - (fit.count % perRequest) : fit.count;
     const rows = this.takeRows(count);
     if (this.data.buffer.length === 0) this.data.windowEndsAt = null;
     return { rows, count, oldestReceivedAt: first.receivedAt };
@@ -372,10 +314,9 @@ export class StepState {
         bytes += chunk.bytes;
         continue;
       }
-      const size = rowSize(chunk.sizing);
       for (let start = 0, n = 0; n < chunk.count && count < max; n++) {
         const end = endOfRow(chunk.rows, start);
-        const b = size(chunk.rows, start, end);
+        const b = packedLineBytes(chunk.rows, start, end);
         if (bytes + b > MAX_BATCH_ROW_BYTES && count > 0) return { count, byteCapped: true };
         bytes += b;
         count++;
@@ -398,12 +339,11 @@ export class StepState {
         this.data.buffer.shift();
         continue;
       }
-      const size = rowSize(chunk.sizing);
       let end = -1;
       for (let k = 0; k < left; k++) {
         const start = end + 1;
         end = endOfRow(chunk.rows, start);
-        chunk.bytes -= size(chunk.rows, start, end);
+        chunk.bytes -= packedLineBytes(chunk.rows, start, end);
       }
       blocks.push(chunk.rows.slice(0, end));
       chunk.rows = chunk.rows.slice(end + 1);
@@ -444,7 +384,7 @@ export class StepState {
     }
     // A batch must account for every user; any it did not is Errored rather than lost.
     add(c.errored, 'retries_exhausted', left);
-    record(this.timeline, now, { synced, errored: users - synced });
+    record(this.data.timeline, now, { synced, errored: users - synced });
     if (r.audienceId && this.data.audienceId === null) this.data.audienceId = r.audienceId;
     if (r.lastError) this.data.lastError = r.lastError;
     return true;
@@ -452,13 +392,8 @@ export class StepState {
 
   // ── Reading ────────────────────────────────────────────────────────────────────────────────
 
-  private get timeline(): Timeline {
-    return (this.data.timeline ??= []);
-  }
-
-  /** Read-only (a query answers it): a run carried without a timeline is not given one here. */
   timelineView(now: number): TimelineView {
-    return timelineView(this.data.timeline ?? [], now);
+    return timelineView(this.data.timeline, now);
   }
 
   status(): StepStatus {

@@ -9,32 +9,34 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  patched,
   getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { PartnerActivities } from '../activities/types.js';
+import type { PartnerActivities } from '../domain/activities.js';
+import type { RateLimitScope } from '../domain/partner.js';
 import { batchWorkflow, type BatchInput } from './batch.js';
-import { NON_RETRYABLE } from './failures.js';
-import { batchWorkflowId, connectionWorkflowId, partnerTaskQueue, rateLimitKey } from './ids.js';
+import { NON_RETRYABLE } from '../domain/failures.js';
+import { batchWorkflowId, connectionWorkflowId, partnerTaskQueue, rateLimitKey } from '../domain/ids.js';
 import {
   batchSettledSignal,
   connectionChangedSignal,
   launchUpdate,
   registerStepSignal,
+  type LaunchContext,
   stepQuery,
   stopSignal,
   timelineQuery,
   usersEnteredSignal,
   type LaunchResult,
-} from './messages.js';
+} from '../domain/messages.js';
+import { launchProblems } from '../domain/launch-rules.js';
 import { describeFailure, lastErrorAt } from './failure-info.js';
 import { stepAttributes, upsertChanged } from './search-attributes.js';
-import { MAX_CARRIED_BUFFER_BYTES, RETRY_BUDGET_MS, StepState, type Sizing, type StepData } from './state.js';
-import type { StepConfig, StepIds, StepView } from './types.js';
+import { MAX_CARRIED_BUFFER_BYTES, RETRY_BUDGET_MS, StepState, type StepData } from './state.js';
+import type { StepConfig, StepIds, StepView } from '../domain/types.js';
 
 export interface StepInput {
   ids: StepIds;
@@ -51,23 +53,12 @@ const MAX_CHILDREN_PER_RUN = 1_000;
 /** Hard stops well below Temporal's limits, for a run that must still send its buffer before it can carry it. */
 const HARD_MAX_CHILDREN_PER_RUN = 1_900;
 const HARD_MAX_EVENTS_PER_RUN = 40_000;
-/** Partner requests one Batch child may carry (each sent by its own activity, side by side). */
+/**
+ * Partner requests one Batch child may carry, each sent by its own activity, side by side: a
+ * step starts one child per workflow task, so small requests (Pinterest's 1,900) travel several
+ * to a child.
+ */
 const MAX_REQUESTS_PER_BATCH = 4;
-const REQUESTS_PER_BATCH_PATCH = 'batch-several-requests';
-/**
- * Rows weighed as they are sent (packed) rather than as JSON arrays, and a batch the byte cap
- * stops short cut on a request boundary: a request of 10,000 (Facebook, TikTok) now fits in a
- * Batch, and no short request is left waiting for the window. Histories from before replay as
- * they were cut.
- */
-const PACKED_SIZING_PATCH = 'packed-sizing';
-const sizing = (): Sizing => (patched(PACKED_SIZING_PATCH) ? 'packed' : 'arrays');
-/**
- * The Batch that creates a Pinterest list with its first records carries that one request:
- * every other batch waits for the list's id, which a batch reports when all its requests are
- * done (four of them kept Pinterest's backlog waiting and set the run's p99).
- */
-const LIST_MAKER_ALONE_PATCH = 'list-maker-alone';
 /** How long a started step waits for its first launch before giving up (it is started by update-with-start). */
 const LAUNCH_WAIT = '10 minutes';
 
@@ -78,9 +69,9 @@ export async function stepWorkflow(input: StepInput): Promise<StepView> {
   /** A connection change not yet passed on to the outstanding batches. */
   let relayDue = input.relayOnStart ?? false;
 
-  setHandler(launchUpdate, (config) => launch(s, config));
+  setHandler(launchUpdate, (config, context) => launch(s, config, context));
   setHandler(usersEnteredSignal, (entry) => {
-    if (s.launched) s.enter(entry, Date.now(), sizing());
+    if (s.launched) s.enter(entry, Date.now());
   });
   setHandler(batchSettledSignal, (r) => {
     s.settle(r, Date.now());
@@ -155,7 +146,7 @@ export async function stepWorkflow(input: StepInput): Promise<StepView> {
 }
 
 /** Finds or creates the audience with the partner, then (re)configures the step. */
-async function launch(s: StepState, config: StepConfig): Promise<LaunchResult> {
+async function launch(s: StepState, config: StepConfig, context: LaunchContext): Promise<LaunchResult> {
   if (s.stopping || s.stopped) {
     throw ApplicationFailure.create({ type: 'step_stopped', message: 'The step is stopped.', nonRetryable: true });
   }
@@ -183,15 +174,17 @@ async function launch(s: StepState, config: StepConfig): Promise<LaunchResult> {
       return refuse(s, 'not_connected', `The ${config.partner} connection did not answer.`);
     }
   }
-  if (s.data.connection.status !== 'connected') {
-    return refuse(s, 'token_invalid', `The ${config.partner} connection has no valid token; reconnect it.`);
-  }
+  const [connectionProblem] = launchProblems(config, {
+    partner: config.partner,
+    connection: { status: s.data.connection.status },
+  });
+  if (connectionProblem) return refuse(s, connectionProblem.code, connectionProblem.message);
   const { ensureAudience } = proxyActivities<PartnerActivities>({
     taskQueue: partnerTaskQueue(workflowInfo().taskQueue, config.partner),
     startToCloseTimeout: '30 seconds',
     scheduleToCloseTimeout: '2 minutes', // the caller is waiting on this answer
     retry: { initialInterval: '1 second', maximumInterval: '10 seconds', nonRetryableErrorTypes: NON_RETRYABLE },
-    priority: { fairnessKey: rateLimitKey(config.partner, workspaceId, config.adAccountId) },
+    priority: { fairnessKey: fairnessKey(context.rateLimitScope, s, config) },
   });
   try {
     const found = await ensureAudience({
@@ -211,7 +204,6 @@ async function launch(s: StepState, config: StepConfig): Promise<LaunchResult> {
     return { created: !previous, audienceId: found.audienceId, audienceName: found.audienceName };
   } catch (err) {
     const { code, message, details } = describeFailure(err);
-    if (code === 'InvalidToken') return refuse(s, 'token_invalid', message);
     return refuse(s, code, message, details); // every reason the partner check found, as `{code, message}`
   }
 }
@@ -231,20 +223,20 @@ function refuse(s: StepState, code: string, message: string, details?: unknown[]
   throw ApplicationFailure.create({ type: code, message, nonRetryable: true, ...(details ? { details } : {}) });
 }
 
-/**
- * Cuts a batch off the buffer and starts its Batch child; `done` settles once the start has.
- * A batch carries up to MAX_REQUESTS_PER_BATCH requests (within 512 KB): a step starts one
- * child per workflow task, which held partners with small requests (Pinterest, 1,900 users) to
- * one request per task round trip. Histories from before replay as they were.
- */
+/** The key the partner counts this step's calls by: the server holds its rate per key. */
+function fairnessKey(scope: RateLimitScope, s: StepState, config: StepConfig): string {
+  return rateLimitKey(scope, config.partner, s.data.ids.workspaceId, config.adAccountId);
+}
+
+/** Cuts a batch off the buffer (≤ MAX_REQUESTS_PER_BATCH requests, ≤ 512 KB) and starts its Batch child; `done` settles once the start has. */
 function sendBatch(s: StepState, self: string, wholeOnly = false): { done: Promise<void> } | null {
-  const requests =
-    !patched(REQUESTS_PER_BATCH_PATCH) || (s.awaitingList() && patched(LIST_MAKER_ALONE_PATCH))
-      ? 1
-      : MAX_REQUESTS_PER_BATCH;
-  const cut = s.cutBatch(requests, wholeOnly, sizing() === 'packed');
+  // The batch that makes a Pinterest list with its first records carries that one request: every
+  // other batch waits for the list's id, which a batch reports once all its requests are done.
+  const requests = s.awaitingList() ? 1 : MAX_REQUESTS_PER_BATCH;
+  const cut = s.cutBatch(requests, wholeOnly);
   const config = s.data.config;
-  if (!cut || !config) return null;
+  const limits = s.data.limits;
+  if (!cut || !config || !limits) return null;
   // Counted as outstanding before the start resolves, so Pending stays exact meanwhile.
   const batchId = s.sendBatch(cut.count, (seq) => batchWorkflowId(self, seq));
   const input: BatchInput = {
@@ -261,7 +253,8 @@ function sendBatch(s: StepState, self: string, wholeOnly = false): { done: Promi
     fields: config.fields,
     rows: cut.rows,
     deadline: cut.oldestReceivedAt + RETRY_BUDGET_MS,
-    ...(requests > 1 && s.data.limits ? { usersPerRequest: s.data.limits.maxUsersPerRequest } : {}),
+    usersPerRequest: limits.maxUsersPerRequest,
+    fairnessKey: fairnessKey(limits.rateLimitScope, s, config),
   };
   const done = startChild(batchWorkflow, {
     workflowId: batchId,

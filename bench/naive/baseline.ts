@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { installRuntime } from '../../src/temporal/worker.js';
-import { toRow } from '../../activities/partners/identifiers.js';
-import { createPartners } from '../../activities/partners/registry.js';
-import type { PartnerId, Row } from '../../workflows/types.js';
+import { toRow } from '../../partners/identifiers.js';
+import { PARTNER_REGISTRY, createPartners } from '../../partners/registry.js';
+import type { PartnerId, Row } from '../../domain/types.js';
 import { naiveUserWorkflow } from './workflow.js';
 
 export interface NaiveOptions {
@@ -47,7 +47,7 @@ async function naiveTarget(o: NaiveOptions) {
     adapter.createAudienceWithUsers
       ? (
           await adapter.createAudienceWithUsers(token, { ...target, audienceId: null }, [
-            toRow(o.partner, ['email'], { email: 'first@naive.example' })!,
+            toRow(PARTNER_REGISTRY.require(o.partner), ['email'], { email: 'first@naive.example' })!,
           ])
         ).audience.id
       : (await adapter.createAudience(token, target.adAccountId, target.audienceName)).id;
@@ -100,7 +100,9 @@ async function forSeconds(o: NaiveOptions, work: (n: number) => Promise<void>): 
 
 export async function perUserRequests(o: NaiveOptions): Promise<number> {
   const { send } = await naiveTarget(o);
-  return forSeconds(o, (n) => send(toRow(o.partner, ['email'], { email: `r${n}@naive.example` })!));
+  return forSeconds(o, (n) =>
+    send(toRow(PARTNER_REGISTRY.require(o.partner), ['email'], { email: `r${n}@naive.example` })!),
+  );
 }
 
 export async function perUserWorkflows(o: NaiveOptions): Promise<number> {
@@ -126,7 +128,7 @@ export async function perUserWorkflows(o: NaiveOptions): Promise<number> {
           client.workflow.execute(naiveUserWorkflow, {
             taskQueue,
             workflowId: `${taskQueue}-${n}-${randomUUID().slice(0, 8)}`,
-            args: [toRow(o.partner, ['email'], { email: `w${n}@naive.example` })!],
+            args: [toRow(PARTNER_REGISTRY.require(o.partner), ['email'], { email: `w${n}@naive.example` })!],
           }),
         ),
       ),

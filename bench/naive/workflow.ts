@@ -3,7 +3,7 @@
  * partner request for its one user — what a first Temporal version of this job often is.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type { Row } from '../../workflows/types.js';
+import type { Row } from '../../domain/types.js';
 
 const { sendOne } = proxyActivities<{ sendOne(row: Row): Promise<void> }>({ startToCloseTimeout: '30 seconds' });
 

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { sep } from 'node:path';
 import express, { type Express } from 'express';
 import { Client, type Connection, type DataConverter } from '@temporalio/client';
-import type { PartnerAdapter } from '../../activities/partners/types.js';
-import type { PartnerId } from '../../workflows/types.js';
+import type { PartnerAdapter } from '../../partners/adapter.js';
+import { PARTNER_REGISTRY, type PartnerRegistry } from '../../partners/registry.js';
+import type { PartnerId } from '../../domain/types.js';
 import { createAuth } from './auth.js';
 import { DEFAULT_MAX_PENDING_USERS, type ApiContext } from './context.js';
 import { openApiDocument } from './contract.js';
@@ -26,6 +27,8 @@ export interface AppDeps {
   /** The workflows' task queue. */
   taskQueue: string;
   partners: Partial<Record<PartnerId, PartnerAdapter>>;
+  /** Which partners exist (default: the ones `npm start` runs). */
+  registry?: PartnerRegistry;
   adminKey: string;
   /** This API's address as partners' OAuth pages send browsers back to it. */
   publicUrl: string;
@@ -50,6 +53,7 @@ export function createApp(deps: AppDeps): Express {
   const ctx: ApiContext = {
     client,
     taskQueue: deps.taskQueue,
+    registry: deps.registry ?? PARTNER_REGISTRY,
     partners: deps.partners,
     auth: createAuth(client, deps.adminKey),
     // Derived from the admin key: every replica signs alike, with no second secret to manage.

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Request } from 'express';
-import { workspaceWorkflowId } from '../../workflows/ids.js';
+import { workspaceWorkflowId } from '../../domain/ids.js';
 import { workspaceQuery } from '../../workflows/workspace.js';
 import { ApiError } from './errors.js';
 import { bearer, hashKey, sameSecret, workspaceOfKey } from './keys.js';

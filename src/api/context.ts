@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
-import type { PartnerAdapter } from '../../activities/partners/types.js';
-import type { PartnerId } from '../../workflows/types.js';
+import type { PartnerAdapter } from '../../partners/adapter.js';
+import type { PartnerRegistry } from '../../partners/registry.js';
+import type { PartnerId } from '../../domain/types.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Auth } from './auth.js';
 import { ApiError } from './errors.js';
@@ -17,6 +18,9 @@ export interface ApiContext {
   client: Client;
   /** The workflows' task queue (steps, connections and workspaces run there). */
   taskQueue: string;
+  /** The partners this service knows (ids, labels, definitions). */
+  registry: PartnerRegistry;
+  /** The adapters it runs, with the deployment's limits. */
   partners: Partial<Record<PartnerId, PartnerAdapter>>;
   auth: Auth;
   /** Signs OAuth states. */
@@ -31,7 +35,7 @@ export interface ApiContext {
 /** The adapter of a partner this deployment runs, or 400 naming the path parameter. */
 export function partnerOf(ctx: ApiContext, partner: string): PartnerAdapter {
   // Own keys only: `__proto__` or `constructor` in the path must not find Object's members.
-  const a = Object.hasOwn(ctx.partners, partner) ? ctx.partners[partner as PartnerId] : undefined;
+  const a = Object.hasOwn(ctx.partners, partner) ? ctx.partners[partner] : undefined;
   if (!a) {
     throw new ApiError(400, 'invalid_request', `Unknown partner "${partner.slice(0, 40)}".`, [
       { field: 'partner', message: `must be one of ${Object.keys(ctx.partners).join(', ')}` },

@@ -4,9 +4,9 @@
  * never leave this module), and rows cut into signal-sized parts.
  */
 import type { z } from 'zod';
-import { toRow } from '../../activities/partners/identifiers.js';
-import { packRow, packedLineBytes, type PackedRows } from '../../workflows/rows.js';
-import type { Field, NotSyncedReason, PartnerId } from '../../workflows/types.js';
+import { toRow, type IdentifierRules } from '../../partners/identifiers.js';
+import { packRow, packedLineBytes, type PackedRows } from '../../domain/rows.js';
+import type { Field, NotSyncedReason, PartnerId } from '../../domain/types.js';
 import type { Consent, User } from './schemas.js';
 
 /** A signal's rows stay under this (the step's input carries them; Temporal warns at 2 MB per payload). */
@@ -25,14 +25,19 @@ export interface EntryPlan {
   parts: PackedRows[];
 }
 
-export function planEntry(users: z.infer<typeof User>[], step: EntryStep, maxPartBytes = MAX_PART_BYTES): EntryPlan {
+export function planEntry(
+  users: z.infer<typeof User>[],
+  step: EntryStep,
+  partner: IdentifierRules,
+  maxPartBytes = MAX_PART_BYTES,
+): EntryPlan {
   const notSynced: EntryPlan['notSynced'] = {};
   const parts: PackedRows[] = [];
   let part: string[] = [];
   let bytes = 2;
   for (const user of users) {
     const reason = notSyncedReason(user, step);
-    const row = reason ? null : toRow(step.partner, step.fields, user);
+    const row = reason ? null : toRow(partner, step.fields, user);
     if (!row) {
       const r = reason ?? 'missing_fields';
       notSynced[r] = (notSynced[r] ?? 0) + 1;

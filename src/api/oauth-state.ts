@@ -5,13 +5,12 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { PARTNERS } from '../../workflows/types.js';
 
 export const STATE_TTL_MS = 10 * 60_000;
 
 const Payload = z.object({
   w: z.string(),
-  p: z.enum(PARTNERS),
+  p: z.string(),
   r: z.string().optional(),
   n: z.string(),
   e: z.number(),

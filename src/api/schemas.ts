@@ -3,12 +3,13 @@
  * is generated from them, so the contract is written once.
  */
 import { z } from 'zod';
-import { FIELDS, PARTNERS } from '../../workflows/types.js';
+import { FIELDS } from '../../domain/types.js';
 
 export const Id = z
   .string()
   .regex(/^[A-Za-z0-9._-]{1,128}$/, 'must be 1–128 characters of A–Z, a–z, 0–9, ".", "_" or "-"');
-export const PartnerId = z.enum(PARTNERS);
+/** A partner's id; which ids exist is the registry's (an unknown one is a 400 naming `partner`). */
+export const PartnerId = z.string().regex(/^[a-z][a-z0-9]{1,30}$/, 'must be a partner id');
 export const FieldName = z.enum(FIELDS);
 
 export const ErrorBody = z
@@ -33,10 +34,13 @@ export const Partners = z
     partners: z.array(
       z.object({
         id: PartnerId,
+        label: z.string().describe('How people see the partner.'),
         maxUsersPerRequest: z.number().int(),
         requestsPerSecond: z.number(),
         fields: z.array(FieldName),
         canRemove: z.boolean(),
+        apiVersion: z.string().nullable().describe('The partner API version in force; null where it versions by path.'),
+        minimumAudienceSize: z.number().int().nullable(),
       }),
     ),
   })

@@ -11,8 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { createActivities } from '../../activities/index.js';
-import { createPartners } from '../../activities/partners/registry.js';
-import type { PartnerId } from '../../workflows/types.js';
+import { createPartners } from '../../partners/registry.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createClient, waitForTemporal } from '../temporal/client.js';
 import { AesGcmCodec, dataConverter, loadCodecKeys } from '../temporal/codec.js';
@@ -95,7 +94,7 @@ const { workers, connection } = await createWorkers({
   ...security,
   namespace,
   taskQueue,
-  partners: Object.keys(partners) as PartnerId[],
+  partners: Object.keys(partners),
   dataConverter: converter,
   workflowBundlePath: config.workflowBundle,
   activities: createActivities({

@@ -85,13 +85,13 @@ export function outcomeOf(failureType: string | undefined): string {
   switch (failureType) {
     case undefined:
       return 'ok';
-    case 'RateLimited':
+    case 'rate_limited':
       return 'rate_limited';
-    case 'InvalidToken':
+    case 'token_invalid':
       return 'invalid_token';
-    case 'AudienceGone':
+    case 'audience_deleted':
       return 'audience_gone';
-    case 'Rejected':
+    case 'rejected':
       return 'rejected';
     default:
       return 'transient';

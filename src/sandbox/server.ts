@@ -8,25 +8,12 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { Router, type Express } from 'express';
 import { z } from 'zod';
-import { facebookSandbox, type HourlyQuota } from './partners/facebook.js';
-import { linkedinSandbox } from './partners/linkedin.js';
-import { pinterestSandbox } from './partners/pinterest.js';
-import { tiktokSandbox } from './partners/tiktok.js';
+import { PARTNER_REGISTRY, type PartnerRegistry } from '../../partners/registry.js';
+import type { SandboxOptions } from './stand-in.js';
 import { SandboxState, sortedMembers, type SandboxPartner } from './state.js';
 
-export interface SandboxOptions {
-  /** How long a new LinkedIn segment answers 404 (the real one: a minute or two). */
-  linkedinSegmentReadyMs?: number;
-  /**
-   * false lifts every partner's requests-per-second limit (benchmarks measure the product's own
-   * speed); users per request and everything else stay enforced.
-   */
-  rateLimits?: boolean;
-  /** Facebook's hourly call quota per ad account (default Meta's Limited tier: 5,000 + 40 per audience). */
-  facebookHourlyQuota?: HourlyQuota;
-}
+export type { SandboxOptions } from './stand-in.js';
 
-const Partner = z.enum(['linkedin', 'facebook', 'pinterest', 'tiktok']);
 const CreateAudience = z.strictObject({
   adAccountId: z.string().min(1),
   name: z.string().min(1),
@@ -44,29 +31,15 @@ const FaultBody = z.strictObject({
   delayMs: z.number().int().min(0).max(60_000).optional(),
 });
 
-export function createSandboxApp(state: SandboxState, options: SandboxOptions = {}): Express {
+export function createSandboxApp(
+  state: SandboxState,
+  options: SandboxOptions = {},
+  registry: PartnerRegistry = PARTNER_REGISTRY,
+): Express {
   const app = express();
   app.disable('x-powered-by');
-  const rps = (limit: number) => (options.rateLimits === false ? Infinity : limit);
-  app.use('/_sandbox', express.json(), controlRoutes(state));
-  app.use(
-    '/linkedin',
-    linkedinSandbox(state, {
-      segmentReadyMs: options.linkedinSegmentReadyMs ?? 0,
-      usersPerRequest: 5_000,
-      requestsPerSecond: rps(10),
-    }),
-  );
-  app.use(
-    '/facebook',
-    facebookSandbox(state, {
-      usersPerRequest: 10_000,
-      requestsPerSecond: rps(10),
-      ...(options.facebookHourlyQuota ? { hourlyQuota: options.facebookHourlyQuota } : {}),
-    }),
-  );
-  app.use('/pinterest', pinterestSandbox(state, { usersPerRequest: 1_900, requestsPerSecond: rps(6) }));
-  app.use('/tiktok', tiktokSandbox(state, { usersPerRequest: 10_000, requestsPerSecond: rps(10) }));
+  app.use('/_sandbox', express.json(), controlRoutes(state, registry));
+  for (const d of registry.definitions) app.use(`/${d.id}`, d.sandbox.routes(state, options));
   app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     if (err instanceof z.ZodError) {
       return void res
@@ -78,8 +51,9 @@ export function createSandboxApp(state: SandboxState, options: SandboxOptions = 
   return app;
 }
 
-function controlRoutes(state: SandboxState): Router {
+function controlRoutes(state: SandboxState, registry: PartnerRegistry): Router {
   const r = Router();
+  const Partner = z.enum(registry.ids);
   const partner = (p: string): SandboxPartner => Partner.parse(p);
 
   r.post('/reset', (_req, res) => {
@@ -157,9 +131,14 @@ export interface RunningSandbox {
   close(): Promise<void>;
 }
 
-export async function startSandbox(host: string, port: number, options: SandboxOptions = {}): Promise<RunningSandbox> {
+export async function startSandbox(
+  host: string,
+  port: number,
+  options: SandboxOptions = {},
+  registry: PartnerRegistry = PARTNER_REGISTRY,
+): Promise<RunningSandbox> {
   const state = new SandboxState();
-  const server: Server = createSandboxApp(state, options).listen(port, host);
+  const server: Server = createSandboxApp(state, options, registry).listen(port, host);
   await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err as Error))]);
   const { port: bound } = server.address() as AddressInfo;
   return {

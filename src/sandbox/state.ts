@@ -4,7 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 
-export type SandboxPartner = 'linkedin' | 'facebook' | 'pinterest' | 'tiktok';
+/** A partner id the sandbox serves (the registry's). */
+export type SandboxPartner = string;
 
 export interface SandboxAudience {
   id: string;
@@ -81,6 +82,8 @@ export class SandboxState {
   faults = new Map<SandboxPartner, Fault[]>();
   randomFaults: RandomFaults | undefined;
   stats = new Map<SandboxPartner, PartnerStats>();
+  /** Arrival times of the last minute, per partner and rate-limit key (per-minute quotas). */
+  minuteTimes = new Map<string, number[]>();
   private seq = 1000;
 
   reset(): void {
@@ -89,6 +92,7 @@ export class SandboxState {
     this.refreshTokens.clear();
     this.codes.clear();
     this.audiences.clear();
+    this.minuteTimes.clear();
     this.adAccounts.clear();
     this.faults.clear();
     this.stats.clear();
@@ -166,6 +170,16 @@ export class SandboxState {
     };
     inWindow(s.all);
     return inWindow((s.byKey[key] ??= newKeyStats()));
+  }
+
+  /** Counts a request for `key` in its last 60 s; returns how many it made there, this one included. */
+  countInLastMinute(partner: SandboxPartner, key: string, now = Date.now()): number {
+    const k = `${partner} ${key}`;
+    let times = this.minuteTimes.get(k);
+    if (!times) this.minuteTimes.set(k, (times = []));
+    times.push(now);
+    while (times.length && now - times[0]! >= 60_000) times.shift();
+    return times.length;
   }
 
   countUsers(partner: SandboxPartner, users: number): void {

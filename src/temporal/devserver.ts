@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { TypedSearchAttributes, type SearchAttributeType } from '@temporalio/common';
 import proto from '@temporalio/proto'; // CommonJS: no named exports under Node's ESM loader
-import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes.js';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../domain/search-attributes.js';
 import { waitForTemporal } from './client.js';
 import { spawnServer, type ServerProcess } from './process.js';
 

@@ -10,8 +10,8 @@
  */
 import type { Connection } from '@temporalio/client';
 import proto from '@temporalio/proto'; // CommonJS: no named exports under Node's ESM loader
-import type { PartnerCapabilities } from '../../activities/partners/capabilities.js';
-import { partnerTaskQueue } from '../../workflows/ids.js';
+import type { PartnerCapabilities } from '../../domain/partner.js';
+import { partnerTaskQueue } from '../../domain/ids.js';
 
 export interface QueueRateLimit {
   taskQueue: string;

@@ -1,9 +1,11 @@
 import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@temporalio/client';
-import { stepWorkflowId } from '../../workflows/ids.js';
-import { launchUpdate, type LaunchResult } from '../../workflows/messages.js';
-import { stepStartAttributes } from '../../workflows/search-attributes.js';
+import { stepWorkflowId } from '../../domain/ids.js';
+import { launchUpdate, type LaunchResult } from '../../domain/messages.js';
+import { stepStartAttributes } from '../../domain/search-attributes.js';
 import { stepWorkflow } from '../../workflows/step.js';
-import type { StepConfig, StepIds } from '../../workflows/types.js';
+import type { RateLimitScope } from '../../domain/partner.js';
+import { PARTNER_REGISTRY } from '../../partners/registry.js';
+import type { StepConfig, StepIds } from '../../domain/types.js';
 
 export interface LaunchOutcome {
   result: LaunchResult;
@@ -20,6 +22,8 @@ export async function launchStep(
   taskQueue: string,
   ids: StepIds,
   config: StepConfig,
+  /** What the partner counts its rate by; by default the default registry's (the API passes its own). */
+  rateLimitScope: RateLimitScope = PARTNER_REGISTRY.require(config.partner).capabilities.rateLimitScope,
 ): Promise<LaunchOutcome> {
   const startWorkflowOperation = new WithStartWorkflowOperation(stepWorkflow, {
     workflowId: stepWorkflowId(ids),
@@ -30,7 +34,7 @@ export async function launchStep(
     typedSearchAttributes: stepStartAttributes(ids),
   });
   const result = await client.workflow.executeUpdateWithStart(launchUpdate, {
-    args: [config],
+    args: [config, { rateLimitScope }],
     startWorkflowOperation,
   });
   return { result, handle: await startWorkflowOperation.workflowHandle() };

@@ -1,6 +1,6 @@
 import { besideModule } from './module-path.js';
-import { partnerTaskQueue } from '../../workflows/ids.js';
-import type { PartnerId } from '../../workflows/types.js';
+import { partnerTaskQueue } from '../../domain/ids.js';
+import type { PartnerId } from '../../domain/types.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setFlagsFromString } from 'node:v8';

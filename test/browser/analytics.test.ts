@@ -7,7 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
 import { ensureUiBuilt } from '../../src/ui/assets.js';
-import type { PartnerId } from '../../workflows/types.js';
+import type { PartnerId } from '../../domain/types.js';
 import { connectWithToken, newWorkspace, startApiStack, type ApiStack } from '../helpers/api.js';
 import { sandboxControl } from '../helpers/sandbox.js';
 import { connectDevServer } from '../helpers/temporal.js';

@@ -4,7 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { expect, inject } from 'vitest';
 import { createActivities } from '../../activities/index.js';
-import { createPartners } from '../../activities/partners/registry.js';
+import { createPartners } from '../../partners/registry.js';
 import { createApp } from '../../src/api/app.js';
 import { answerClientErrors } from '../../src/api/client-errors.js';
 import type { RunningSandbox } from '../../src/sandbox/server.js';
@@ -12,10 +12,11 @@ import { createLogger } from '../../src/observability/log.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
 import { lazyConnection } from '../../src/temporal/client.js';
 import { AesGcmCodec, dataConverter } from '../../src/temporal/codec.js';
-import { partnerTaskQueue } from '../../workflows/ids.js';
-import { PARTNERS, type PartnerId } from '../../workflows/types.js';
+import { partnerTaskQueue } from '../../domain/ids.js';
+import type { PartnerId } from '../../domain/types.js';
 import { freePort } from './ports.js';
 import { uniqueTaskQueue } from './temporal.js';
+import { PARTNER_IDS } from './partners.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 export const OPERATOR_KEY = 'test-operator-key-0123456789abcdef';
@@ -80,7 +81,7 @@ export async function startApiStack(
       dataConverter: converter,
     }),
     ...(await Promise.all(
-      PARTNERS.map((p) =>
+      PARTNER_IDS.map((p) =>
         Worker.create({
           connection: env.nativeConnection,
           taskQueue: partnerTaskQueue(taskQueue, p),

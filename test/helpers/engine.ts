@@ -10,15 +10,16 @@ import type {
   PartnerCallContext,
   SyncUsersInput,
   SyncUsersResult,
-} from '../../activities/types.js';
+} from '../../domain/activities.js';
 import { launchStep } from '../../src/temporal/steps.js';
 import type { connectionWorkflow } from '../../workflows/connection.js';
-import { Fail } from '../../workflows/failures.js';
-import { connectionWorkflowId, partnerTaskQueue } from '../../workflows/ids.js';
-import { stepQuery, usersEnteredSignal, type Credentials, type UsersEntry } from '../../workflows/messages.js';
-import { packRows, rowArrays } from '../../workflows/rows.js';
+import { Fail } from '../../domain/failures.js';
+import { connectionWorkflowId, partnerTaskQueue } from '../../domain/ids.js';
+import { stepQuery, usersEnteredSignal, type Credentials, type UsersEntry } from '../../domain/messages.js';
+import { packRows, unpackRows } from '../../domain/rows.js';
+import type { PartnerLimits } from '../../domain/partner.js';
 import type { stepWorkflow } from '../../workflows/step.js';
-import type { PartnerId, Row, StepConfig, StepIds, StepView } from '../../workflows/types.js';
+import type { PartnerId, Row, StepConfig, StepIds, StepView } from '../../domain/types.js';
 import { uniqueTaskQueue } from './temporal.js';
 
 export interface SyncCall {
@@ -30,7 +31,7 @@ export interface SyncCall {
 }
 
 /** A partner call as the adapter sees it: rows as arrays. */
-export type SyncCallInput = SyncUsersInput & { rows: Row[] };
+export type SyncCallInput = Omit<SyncUsersInput, 'rows'> & { rows: Row[] };
 type Behaviour = (call: SyncCallInput, n: number) => SyncUsersResult | Promise<SyncUsersResult>;
 
 /**
@@ -48,7 +49,11 @@ export class FakePartner implements PartnerActivities {
 
   constructor(
     private readonly now: () => Promise<number>,
-    readonly limits = { maxUsersPerRequest: 5_000, createsAudienceWithFirstRecords: false },
+    readonly limits: PartnerLimits = {
+      maxUsersPerRequest: 5_000,
+      createsAudienceWithFirstRecords: false,
+      rateLimitScope: 'connection',
+    },
   ) {}
 
   ensureAudience = (input: EnsureAudienceInput): Promise<EnsureAudienceResult> => {
@@ -58,7 +63,7 @@ export class FakePartner implements PartnerActivities {
   };
 
   syncUsers = async (sent: SyncUsersInput): Promise<SyncUsersResult> => {
-    const input = { ...sent, rows: rowArrays(sent.rows) };
+    const input = { ...sent, rows: unpackRows(sent.rows) };
     for (const row of input.rows) this.sentRows.push(row);
     this.calls.push({
       at: await this.now(),
@@ -91,7 +96,7 @@ export class FakePartner implements PartnerActivities {
 }
 
 export const invalidToken = () =>
-  ApplicationFailure.create({ type: Fail.InvalidToken, message: 'The token was revoked.', nonRetryable: true });
+  ApplicationFailure.create({ type: Fail.TokenInvalid, message: 'The token was revoked.', nonRetryable: true });
 export const rateLimited = (retryAfterMs?: number) =>
   ApplicationFailure.create({
     type: Fail.RateLimited,
@@ -99,9 +104,9 @@ export const rateLimited = (retryAfterMs?: number) =>
     ...(retryAfterMs ? { nextRetryDelay: retryAfterMs } : {}),
   });
 export const transient = () =>
-  ApplicationFailure.create({ type: Fail.Transient, message: 'HTTP 503 from the partner.' });
+  ApplicationFailure.create({ type: Fail.PartnerUnavailable, message: 'HTTP 503 from the partner.' });
 export const audienceGone = () =>
-  ApplicationFailure.create({ type: Fail.AudienceGone, message: 'The audience was deleted.', nonRetryable: true });
+  ApplicationFailure.create({ type: Fail.AudienceDeleted, message: 'The audience was deleted.', nonRetryable: true });
 
 export interface Engine {
   taskQueue: string;

@@ -1,12 +1,14 @@
+import { PARTNER_REGISTRY } from '../../partners/registry.js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toRow } from '../../activities/partners/identifiers.js';
+import { toRow } from '../../partners/identifiers.js';
 import { openApiDocument, ROUTES } from '../../src/api/contract.js';
 import { Step } from '../../src/api/schemas.js';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
-import type { PartnerId } from '../../workflows/types.js';
+import type { PartnerId } from '../../domain/types.js';
 import { connectWithToken, newWorkspace, startApiStack, type ApiStack } from '../helpers/api.js';
 import { connectDevServer } from '../helpers/temporal.js';
+import { partner } from '../helpers/partners.js';
 
 // The HTTP API of API.md over real sockets: dev server, workers for every partner, sandbox partners.
 let env: TestWorkflowEnvironment;
@@ -112,7 +114,7 @@ describe('HTTP API: the README walk-through', () => {
       expect(step.warnings).toBeUndefined(); // LinkedIn shows audiences from 300 members
       const expected = users
         .filter((u) => u.email)
-        .map((u) => toRow('linkedin', ['email'], u)![0])
+        .map((u) => toRow(partner('linkedin'), ['email'], u)![0])
         .sort();
       const members = sandbox.state.audiencesOf('linkedin').get(audienceId)!.members;
       expect([...members.values()].map((m) => m.email).sort()).toEqual(expected);
@@ -250,7 +252,7 @@ describe('HTTP API: 25,000 users to each partner', () => {
     }
     const step = await untilStep(key, path, (s) => s.metrics.synced === 25_000, 90_000);
     const [audience] = [...sandbox.state.audiencesOf(partner).values()].filter((a) => a.id === step.audience.id);
-    const expected = users.map((u) => toRow(partner, ['email'], u)![0]).sort();
+    const expected = users.map((u) => toRow(PARTNER_REGISTRY.require(partner), ['email'], u)![0]).sort();
     expect([...audience!.members.values()].map((m) => m.email).sort()).toEqual(expected);
   });
 });

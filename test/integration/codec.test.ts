@@ -9,7 +9,7 @@ import { errorHandler } from '../../src/api/errors.js';
 import { codecRoutes } from '../../src/api/routes/codec.js';
 import proto from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toRow } from '../../activities/partners/identifiers.js';
+import { toRow } from '../../partners/identifiers.js';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
 import { AesGcmCodec, ENCODING } from '../../src/temporal/codec.js';
 import {
@@ -22,6 +22,7 @@ import {
   type ApiStack,
 } from '../helpers/api.js';
 import { connectDevServer } from '../helpers/temporal.js';
+import { partner } from '../helpers/partners.js';
 
 // Privacy by construction: what Temporal stores is unreadable without the codec keys.
 let env: TestWorkflowEnvironment;
@@ -103,7 +104,7 @@ describe('payload codec', () => {
       expect(histories.map((h) => h.id.split(':')[0]).sort()).toEqual(
         expect.arrayContaining(['connection', 'step', 'step', 'workspace']), // the step and its batch
       );
-      const rows = users.map((u) => toRow('linkedin', ['email', 'gaid'], u)!);
+      const rows = users.map((u) => toRow(partner('linkedin'), ['email', 'gaid'], u)!);
       const secrets = [token, 'refresh-secret-123', ...rows.flat(), ...users.flatMap((u) => [u.id, u.email, u.gaid])];
       for (const h of histories) {
         for (const secret of secrets) expect(h.bytes.includes(secret as string), `${secret} in ${h.id}`).toBe(false);

@@ -1,7 +1,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchStep } from '../../src/temporal/steps.js';
-import { setCredentialsSignal } from '../../workflows/messages.js';
+import { setCredentialsSignal } from '../../domain/messages.js';
 import {
   FakePartner,
   aConfig,

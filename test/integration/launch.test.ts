@@ -1,18 +1,20 @@
+import { packRows } from '../../domain/rows.js';
 import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
-import { toRow } from '../../activities/partners/identifiers.js';
-import { createPartners } from '../../activities/partners/registry.js';
+import { toRow } from '../../partners/identifiers.js';
+import { createPartners } from '../../partners/registry.js';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
 import { launchStep } from '../../src/temporal/steps.js';
-import { connectionWorkflowId, partnerTaskQueue } from '../../workflows/ids.js';
-import { usersEnteredSignal } from '../../workflows/messages.js';
-import { PARTNERS, type PartnerId, type StepConfig } from '../../workflows/types.js';
+import { connectionWorkflowId, partnerTaskQueue } from '../../domain/ids.js';
+import { usersEnteredSignal } from '../../domain/messages.js';
+import type { PartnerId, StepConfig } from '../../domain/types.js';
 import { until } from '../helpers/engine.js';
 import { sandboxControl } from '../helpers/sandbox.js';
 import { connectDevServer, uniqueTaskQueue } from '../helpers/temporal.js';
+import { PARTNER_IDS, partner } from '../helpers/partners.js';
 
 // Launch against the sandbox partners, the whole path below the HTTP API (dev server): the
 // partner's reasons to refuse are found before anything is created, and Pinterest's list is
@@ -40,7 +42,7 @@ beforeAll(async () => {
       workflowBundle: { codePath: inject('harness').workflowBundlePath },
     }),
     ...(await Promise.all(
-      PARTNERS.map((p) =>
+      PARTNER_IDS.map((p) =>
         Worker.create({ connection: env.nativeConnection, taskQueue: partnerTaskQueue(taskQueue, p), activities }),
       ),
     )),
@@ -190,9 +192,14 @@ describe('launch checks against the sandbox partners', () => {
       expect(result.audienceId).toBeNull();
       expect(audiences('pinterest')).toEqual([]);
       const rows = Array.from({ length: 3_500 }, (_, i) =>
-        toRow('pinterest', ['email'], { email: `p${i}@example.com` })!,
+        toRow(partner('pinterest'), ['email'], { email: `p${i}@example.com` })!,
       );
-      await handle.signal(usersEnteredSignal, { idempotencyKey: 'k', enteredAt: Date.now(), notSynced: {}, rows });
+      await handle.signal(usersEnteredSignal, {
+        idempotencyKey: 'k',
+        enteredAt: Date.now(),
+        notSynced: {},
+        rows: packRows(rows),
+      });
       const view = await until(handle, (v) => v.metrics.synced === 3_500, 30_000);
       const [list, ...others] = audiences('pinterest');
       expect(others).toEqual([]);

@@ -1,10 +1,11 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toRow } from '../../activities/partners/identifiers.js';
+import { toRow } from '../../partners/identifiers.js';
 import { createLogger, scrub } from '../../src/observability/log.js';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
 import { ADMIN_KEY, startApiStack, type ApiStack } from '../helpers/api.js';
 import { connectDevServer } from '../helpers/temporal.js';
+import { partner } from '../helpers/partners.js';
 
 let env: TestWorkflowEnvironment;
 let sandbox: RunningSandbox;
@@ -71,7 +72,7 @@ describe('metrics and logs', () => {
       expect(api.logLines.length).toBeGreaterThan(5);
       const first = JSON.parse(api.logLines[0]!) as Record<string, unknown>;
       expect(first).toMatchObject({ msg: 'request', requestId: expect.any(String), status: expect.any(Number) });
-      const hashes = users.filter((u) => u.email).map((u) => toRow('tiktok', ['email'], u)![0]!);
+      const hashes = users.filter((u) => u.email).map((u) => toRow(partner('tiktok'), ['email'], u)![0]!);
       for (const secret of [key, token, ADMIN_KEY, users[0]!.email, hashes[0]!, 'watched']) {
         expect(logs.includes(secret), secret).toBe(false);
       }

@@ -3,7 +3,7 @@ import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor }
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LATE_MS, TRANSIT_MARGIN_MS, WINDOW_MS, temporalRateGate } from '../../activities/rate-gate.js';
-import { rateLimiterWorkflowId } from '../../workflows/ids.js';
+import { rateLimiterWorkflowId } from '../../domain/ids.js';
 import type { rateLimiterWorkflow } from '../../workflows/rate-limiter.js';
 import { connectDevServer, uniqueTaskQueue, withWorker } from '../helpers/temporal.js';
 

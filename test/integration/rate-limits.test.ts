@@ -1,18 +1,20 @@
+import { packRows } from '../../domain/rows.js';
+import { PARTNER_REGISTRY } from '../../partners/registry.js';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
-import { toRow } from '../../activities/partners/identifiers.js';
-import { createPartners } from '../../activities/partners/registry.js';
+import { toRow } from '../../partners/identifiers.js';
+import { createPartners } from '../../partners/registry.js';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
 import { spawnServer, type ServerProcess } from '../../src/temporal/process.js';
 import { launchStep } from '../../src/temporal/steps.js';
 import { applyPartnerRateLimits, partnerQueueLimits } from '../../src/temporal/rate-limits.js';
-import { connectionWorkflowId, partnerTaskQueue } from '../../workflows/ids.js';
-import { usersEnteredSignal } from '../../workflows/messages.js';
-import type { Field, PartnerId } from '../../workflows/types.js';
+import { connectionWorkflowId, partnerTaskQueue } from '../../domain/ids.js';
+import { usersEnteredSignal } from '../../domain/messages.js';
+import type { Field, PartnerId } from '../../domain/types.js';
 import { until } from '../helpers/engine.js';
 import { connectDevServer, uniqueTaskQueue } from '../helpers/temporal.js';
 
@@ -136,11 +138,19 @@ async function busyWorkspace(
     },
   );
   const users = USERS_PER_REQUEST * REQUESTS_PER_STEP;
-  const rows = Array.from({ length: users }, (_, i) => toRow(partner, fields, { email: `u${n}-${i}@example.com` })!);
+  const rows = Array.from({ length: users }, (_, i) =>
+    toRow(PARTNER_REGISTRY.require(partner), fields, { email: `u${n}-${i}@example.com` })!,
+  );
   return {
     handle,
     users,
-    enter: () => handle.signal(usersEnteredSignal, { idempotencyKey: 'k', enteredAt: Date.now(), notSynced: {}, rows }),
+    enter: () =>
+      handle.signal(usersEnteredSignal, {
+        idempotencyKey: 'k',
+        enteredAt: Date.now(),
+        notSynced: {},
+        rows: packRows(rows),
+      }),
   };
 }
 

@@ -2,11 +2,11 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { connectionWorkflow } from '../../workflows/connection.js';
-import { connectionWorkflowId } from '../../workflows/ids.js';
-import { stopSignal, tokenInvalidSignal } from '../../workflows/messages.js';
-import { CanvasIdKey, PartnerKey, StepIdKey, SyncStateKey, WorkspaceIdKey } from '../../workflows/search-attributes.js';
+import { connectionWorkflowId } from '../../domain/ids.js';
+import { stopSignal, tokenInvalidSignal } from '../../domain/messages.js';
+import { CanvasIdKey, PartnerKey, StepIdKey, SyncStateKey, WorkspaceIdKey } from '../../domain/search-attributes.js';
 import type { stepWorkflow } from '../../workflows/step.js';
-import type { PartnerId } from '../../workflows/types.js';
+import type { PartnerId } from '../../domain/types.js';
 import { FakePartner, aConfig, launched, until, withEngine, type Engine } from '../helpers/engine.js';
 import { connectDevServer } from '../helpers/temporal.js';
 

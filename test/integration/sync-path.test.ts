@@ -1,17 +1,19 @@
+import { packRows } from '../../domain/rows.js';
 import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
-import { toRow } from '../../activities/partners/identifiers.js';
-import { createPartners } from '../../activities/partners/registry.js';
+import { toRow } from '../../partners/identifiers.js';
+import { createPartners } from '../../partners/registry.js';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
 import { launchStep } from '../../src/temporal/steps.js';
-import { connectionWorkflowId, partnerTaskQueue } from '../../workflows/ids.js';
-import { connectionQuery, setCredentialsSignal, usersEnteredSignal } from '../../workflows/messages.js';
-import type { Row } from '../../workflows/types.js';
+import { connectionWorkflowId, partnerTaskQueue } from '../../domain/ids.js';
+import { connectionQuery, setCredentialsSignal, usersEnteredSignal } from '../../domain/messages.js';
+import type { Row } from '../../domain/types.js';
 import { metrics, until } from '../helpers/engine.js';
 import { connectDevServer, uniqueTaskQueue } from '../helpers/temporal.js';
+import { partner } from '../helpers/partners.js';
 
 // The whole path below the HTTP API: Step → Batch → real activity → LinkedIn adapter → sandbox.
 let env: TestWorkflowEnvironment;
@@ -55,7 +57,7 @@ async function withService<T>(fn: (taskQueue: string, workspaceId: string) => Pr
 }
 
 const rowsFor = (n: number, from = 0): Row[] =>
-  Array.from({ length: n }, (_, i) => toRow('linkedin', ['email'], { email: `User${from + i}@Example.com` })!);
+  Array.from({ length: n }, (_, i) => toRow(partner('linkedin'), ['email'], { email: `User${from + i}@Example.com` })!);
 
 describe('sync path against the sandbox LinkedIn (dev server)', () => {
   it(
@@ -89,13 +91,13 @@ describe('sync path against the sandbox LinkedIn (dev server)', () => {
           idempotencyKey: 'a',
           enteredAt: Date.now(),
           notSynced: {},
-          rows: rows.slice(0, 6_000),
+          rows: packRows(rows.slice(0, 6_000)),
         });
         await step.signal(usersEnteredSignal, {
           idempotencyKey: 'b',
           enteredAt: Date.now(),
           notSynced: {},
-          rows: rows.slice(6_000),
+          rows: packRows(rows.slice(6_000)),
         });
         await until(step, (v) => v.metrics.synced === 12_000, 30_000);
         const members = sandbox.state.audiencesOf('linkedin').get(result.audienceId!)!.members;
@@ -107,7 +109,7 @@ describe('sync path against the sandbox LinkedIn (dev server)', () => {
           idempotencyKey: 'c',
           enteredAt: Date.now(),
           notSynced: {},
-          rows: rowsFor(500, 20_000),
+          rows: packRows(rowsFor(500, 20_000)),
         });
         await until(step, (v) => v.state === 'paused_invalid_token', 30_000);
         expect(await connection.query(connectionQuery)).toMatchObject({ status: 'invalid_token' });
@@ -116,7 +118,7 @@ describe('sync path against the sandbox LinkedIn (dev server)', () => {
           idempotencyKey: 'd',
           enteredAt: Date.now(),
           notSynced: {},
-          rows: rowsFor(500, 30_000),
+          rows: packRows(rowsFor(500, 30_000)),
         });
         await new Promise((r) => setTimeout(r, 7_000));
         expect(sandbox.state.statsOf('linkedin').requests).toBe(requests);

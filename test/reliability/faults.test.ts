@@ -7,10 +7,11 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
-import { PARTNERS, type PartnerId } from '../../workflows/types.js';
+import type { PartnerId } from '../../domain/types.js';
 import { ADMIN_KEY, startApiStack, type ApiStack } from '../helpers/api.js';
 import { connectDevServer } from '../helpers/temporal.js';
 import { FULL } from './budget.js';
+import { PARTNER_IDS } from '../helpers/partners.js';
 
 const USERS_PER_PARTNER = FULL ? 50_000 : 4_000;
 const AD_ACCOUNT: Record<PartnerId, string> = {
@@ -31,7 +32,7 @@ beforeAll(async () => {
   // requests of 200 users, so that each partner gets many requests (and many faults).
   api = await startApiStack(env, sandbox, {
     PARTNER_TIMEOUT_MS: '1000',
-    ...Object.fromEntries(PARTNERS.map((p) => [`${p.toUpperCase()}_USERS_PER_REQUEST`, '200'])),
+    ...Object.fromEntries(PARTNER_IDS.map((p) => [`${p.toUpperCase()}_USERS_PER_REQUEST`, '200'])),
   });
 }, 60_000);
 afterAll(async () => {
@@ -56,7 +57,7 @@ async function call(method: string, path: string, key: string, body?: unknown): 
 describe('partner faults', () => {
   it(`syncs ${USERS_PER_PARTNER.toLocaleString('en-US')} users to each partner while 20 % of its requests fail at random, within every limit`, async () => {
     const { apiKey: key } = await call('POST', '/v1/workspaces', ADMIN_KEY, { name: 'faults' });
-    for (const p of PARTNERS) {
+    for (const p of PARTNER_IDS) {
       await call('PUT', `/v1/connections/${p}`, key, { accessToken: sandbox.state.newToken() });
       await call('PUT', `/v1/connections/${p}/ad-accounts`, key, { adAccountIds: [AD_ACCOUNT[p]] });
       await call('PUT', `/v1/canvases/faults/steps/${p}`, key, {
@@ -70,7 +71,7 @@ describe('partner faults', () => {
     sandbox.state.randomFaults = { rate: 0.2, hangMs: 1_500, slowMs: 400 };
 
     await Promise.all(
-      PARTNERS.map(async (p) => {
+      PARTNER_IDS.map(async (p) => {
         for (let i = 0; i < USERS_PER_PARTNER; i += 2_000) {
           const users = Array.from({ length: 2_000 }, (_, j) => ({ id: `${i + j}`, email: `u${i + j}@${p}.example` }));
           await call('POST', `/v1/canvases/faults/steps/${p}/users`, key, { users, idempotencyKey: `r${i}` });
@@ -85,7 +86,7 @@ describe('partner faults', () => {
         await new Promise((r) => setTimeout(r, 500));
       }
     };
-    for (const p of PARTNERS) {
+    for (const p of PARTNER_IDS) {
       expect(await settled(p), p).toEqual({
         entered: USERS_PER_PARTNER,
         proceeded: USERS_PER_PARTNER,
@@ -101,12 +102,14 @@ describe('partner faults', () => {
       // The partner itself refused nothing: every refusal was an injected fault.
       expect(stats.rejected, p).toEqual({});
       for (const [k, s] of Object.entries(stats.byKey)) {
-        expect(s.maxRequestsInAnySecond, `${p} ${k}`).toBeLessThanOrEqual(LIMIT[p]);
+        expect(s.maxRequestsInAnySecond, `${p} ${k}`).toBeLessThanOrEqual(LIMIT[p]!);
       }
     }
     // Faults did happen: on every partner at full size (250 requests each); in all at the short one
     // (20 each: one partner in ~90 meets none of its 20 at 20 %, so it is not asked of each).
-    const injected = PARTNERS.map((p) => Object.values(sandbox.state.statsOf(p).injected).reduce((a, n) => a + n, 0));
+    const injected = PARTNER_IDS.map((p) =>
+      Object.values(sandbox.state.statsOf(p).injected).reduce((a, n) => a + n, 0),
+    );
     if (FULL) for (const n of injected) expect(n).toBeGreaterThan(0);
     expect(injected.reduce((a, n) => a + n, 0)).toBeGreaterThan(0);
     sandbox.state.randomFaults = undefined;

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { BenchStack } from '../../bench/stack.js';
-import type { StepMetrics } from '../../workflows/types.js';
+import type { StepMetrics } from '../../domain/types.js';
 
 /** The step's metrics as GET …/steps/:stepId answers them. */
 export type Metrics = StepMetrics;

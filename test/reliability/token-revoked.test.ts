@@ -4,8 +4,7 @@
  * reconnect; nobody is lost or errored, on any partner.
  */
 import { describe, expect, it } from 'vitest';
-import { connectionQuery, setCredentialsSignal } from '../../workflows/messages.js';
-import { PARTNERS } from '../../workflows/types.js';
+import { connectionQuery, setCredentialsSignal } from '../../domain/messages.js';
 import {
   FakePartner,
   aConfig,
@@ -19,32 +18,33 @@ import {
   withEngine,
 } from '../helpers/engine.js';
 import { timeSkippingServerPerTest } from '../helpers/temporal.js';
+import { PARTNER_IDS } from '../helpers/partners.js';
 
 const ts = timeSkippingServerPerTest();
 
 describe('token revoked for 30 minutes', () => {
   it('pauses every partner’s step while users keep arriving, then resumes on reconnect with nobody lost', async () => {
-    const partners = Object.fromEntries(PARTNERS.map((p) => [p, new FakePartner(() => ts.env.currentTimeMs())]));
+    const partners = Object.fromEntries(PARTNER_IDS.map((p) => [p, new FakePartner(() => ts.env.currentTimeMs())]));
     await withEngine(ts.env, partners, async (engine) => {
-      const connections = await Promise.all(PARTNERS.map((p) => connect(engine, p)));
+      const connections = await Promise.all(PARTNER_IDS.map((p) => connect(engine, p)));
       const steps = await Promise.all(
-        PARTNERS.map((p) => launched(engine, aConfig({ partner: p }), stepIds(engine, `step-${p}`))),
+        PARTNER_IDS.map((p) => launched(engine, aConfig({ partner: p }), stepIds(engine, `step-${p}`))),
       );
       for (const step of steps) await enter(step, entry(1_000));
       for (const step of steps) await until(step, (v) => v.metrics.synced === 1_000);
 
       // Revoked at the partner: the next call of each step finds out, and its step pauses.
-      for (const p of PARTNERS) partners[p]!.revokedThrough = 1;
+      for (const p of PARTNER_IDS) partners[p]!.revokedThrough = 1;
       for (const step of steps) await enter(step, entry(500));
       await ts.env.sleep('6 seconds');
       for (const step of steps) await until(step, (v) => v.state === 'paused_invalid_token');
-      const callsWhenPaused = PARTNERS.map((p) => partners[p]!.calls.length);
+      const callsWhenPaused = PARTNER_IDS.map((p) => partners[p]!.calls.length);
       // 30 minutes: 500 users more every 5 minutes, not one partner call.
       for (let minute = 0; minute < 30; minute += 5) {
         for (const step of steps) await enter(step, entry(500));
         await ts.env.sleep('5 minutes');
       }
-      expect(PARTNERS.map((p) => partners[p]!.calls.length)).toEqual(callsWhenPaused);
+      expect(PARTNER_IDS.map((p) => partners[p]!.calls.length)).toEqual(callsWhenPaused);
       for (const step of steps) {
         expect((await metrics(step)).metrics).toMatchObject({ pending: 3_500, synced: 1_000, errored: 0 });
       }

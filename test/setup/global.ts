@@ -7,7 +7,7 @@ import { startDevServer, type DevServer } from '../../src/temporal/devserver.js'
 import { writeWorkflowBundle } from '../../src/temporal/worker.js';
 import { ensureUiBuilt } from '../../src/ui/assets.js';
 import { defaultToolchainContext, resolveAll } from '../../src/temporal/toolchain/index.js';
-import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes.js';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../domain/search-attributes.js';
 import { freePort } from '../helpers/ports.js';
 
 export interface HarnessInfo {

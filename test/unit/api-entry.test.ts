@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { normalize, sha256Once } from '../../activities/partners/identifiers.js';
+import { normalize, sha256Once } from '../../partners/identifiers.js';
+import { partner } from '../helpers/partners.js';
 import { planEntry } from '../../src/api/entry.js';
-import { unpackRows } from '../../workflows/rows.js';
+import { unpackRows } from '../../domain/rows.js';
 import { hashKey, newWorkspaceId, newWorkspaceKey, sameSecret, workspaceOfKey } from '../../src/api/keys.js';
 import { signState, STATE_TTL_MS, verifyState } from '../../src/api/oauth-state.js';
 import { PostUsers } from '../../src/api/schemas.js';
@@ -31,6 +32,7 @@ describe('users at entry', () => {
         fields: ['email', 'phone'],
         consent: { requireAdTracking: true, optInAttribute: 'optin', excludeDoNotSell: true },
       },
+      partner('facebook'),
     );
     expect(plan.accepted).toBe(6);
     expect(plan.notSynced).toEqual({ no_consent: 3, missing_fields: 1 });
@@ -45,7 +47,7 @@ describe('users at entry', () => {
 
   it('cuts rows into parts under the signal size, keeping every row once and in order', () => {
     const users = Array.from({ length: 10_000 }, (_, i) => ({ id: `${i}`, email: `u${i}@example.com` }));
-    const plan = planEntry(users, { partner: 'linkedin', fields: ['email'] }, 100_000);
+    const plan = planEntry(users, { partner: 'linkedin', fields: ['email'] }, partner('linkedin'), 100_000);
     expect(plan.parts.length).toBeGreaterThan(4); // ~45 bytes a user
     for (const part of plan.parts) expect(Buffer.byteLength(JSON.stringify(part))).toBeLessThanOrEqual(100_000);
     const sent = plan.parts.flatMap((part) => unpackRows(part).map((row) => row[0]));
@@ -59,7 +61,12 @@ describe('users at entry', () => {
       firstName: odd[i % odd.length]! + i,
       lastName: odd[(i + 3) % odd.length]!,
     }));
-    const plan = planEntry(users, { partner: 'linkedin', fields: ['firstName', 'lastName'] }, 50_000);
+    const plan = planEntry(
+      users,
+      { partner: 'linkedin', fields: ['firstName', 'lastName'] },
+      partner('linkedin'),
+      50_000,
+    );
     for (const part of plan.parts) expect(Buffer.byteLength(JSON.stringify(part))).toBeLessThanOrEqual(50_000);
     const sent = plan.parts.flatMap((part) => unpackRows(part));
     expect(sent).toEqual(users.map((u) => [u.firstName.trim(), u.lastName.trim()]));

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { retryAfterMs, toFailure, type Answer } from '../../activities/partners/answers.js';
-import { classifyFacebook, facebookUsage } from '../../activities/partners/facebook/errors.js';
-import { classifyLinkedIn } from '../../activities/partners/linkedin/errors.js';
-import { classifyPinterest } from '../../activities/partners/pinterest/errors.js';
-import { classifyTikTok } from '../../activities/partners/tiktok/errors.js';
-import { Fail } from '../../workflows/failures.js';
+import { retryAfterMs, toFailure, type Answer } from '../../partners/answers.js';
+import { classifyFacebook, facebookUsage } from '../../partners/facebook/classify.js';
+import { classifyLinkedIn } from '../../partners/linkedin/classify.js';
+import { classifyPinterest } from '../../partners/pinterest/classify.js';
+import { classifyTikTok } from '../../partners/tiktok/classify.js';
+import { Fail } from '../../domain/failures.js';
 
 const answer = (status: number, body?: unknown, headers: Answer['headers'] = {}): Answer => ({ status, body, headers });
 
@@ -121,13 +121,13 @@ describe('TikTok', () => {
 describe('toFailure', () => {
   it('makes what retrying cannot fix non-retryable, and passes the advised delay on', () => {
     const token = toFailure({ kind: 'invalid_token', message: 'm' });
-    expect([token.type, token.nonRetryable]).toEqual([Fail.InvalidToken, true]);
+    expect([token.type, token.nonRetryable]).toEqual([Fail.TokenInvalid, true]);
     const limited = toFailure({ kind: 'rate_limited', message: 'm', retryAfterMs: 240_000 });
     expect([limited.type, limited.nonRetryable, limited.nextRetryDelay]).toEqual([Fail.RateLimited, false, 240_000]);
-    expect(toFailure({ kind: 'gone', message: 'm' })).toMatchObject({ type: Fail.AudienceGone, nonRetryable: true });
+    expect(toFailure({ kind: 'gone', message: 'm' })).toMatchObject({ type: Fail.AudienceDeleted, nonRetryable: true });
     expect(toFailure({ kind: 'rejected', message: 'm' })).toMatchObject({ type: Fail.Rejected, nonRetryable: true });
     expect(toFailure({ kind: 'maybe_gone', message: 'm' })).toMatchObject({
-      type: Fail.Transient,
+      type: Fail.PartnerUnavailable,
       nonRetryable: false,
     });
   });

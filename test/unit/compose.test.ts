@@ -9,11 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { parseDocument } from 'yaml';
-import { createPartners } from '../../activities/partners/registry.js';
+import { createPartners } from '../../partners/registry.js';
 import { codecRoutes } from '../../src/api/routes/codec.js';
 import { loadConfig } from '../../src/config.js';
 import { RATE_LIMIT_CONFIG } from '../../src/temporal/devserver.js';
-import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes.js';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../domain/search-attributes.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -254,9 +254,7 @@ describe('docker-compose.yml', () => {
     });
     const expected = createPartners({ sandboxUrl: published, env: {} });
     for (const [id, adapter] of Object.entries(expected)) {
-      expect(viaCompose[id as keyof typeof viaCompose]?.authorizeUrl('s', 'r'), id).toBe(
-        adapter.authorizeUrl('s', 'r'),
-      );
+      expect(viaCompose[id]?.authorizeUrl('s', 'r'), id).toBe(adapter.authorizeUrl('s', 'r'));
     }
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CAPABILITIES } from '../../activities/partners/capabilities.js';
-import { identifier, normalize, sha256Once, toRow } from '../../activities/partners/identifiers.js';
+import { identifier, normalize, sha256Once, toRow } from '../../partners/identifiers.js';
+import { partner } from '../helpers/partners.js';
 
 // Literal SHA-256 values, computed outside this code (Python's hashlib).
 const JANE_DOT = '86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d'; // jane.doe@example.com
@@ -25,64 +25,64 @@ describe('sha256Once', () => {
   });
 });
 
-describe('identifier: each partner as PARTNERS.md says', () => {
+describe('identifier: each partner as PARTNER_IDS.md says', () => {
   it('emails: trimmed and lowercased; TikTok also drops the +tag and dots of the local part', () => {
-    expect(identifier('linkedin', 'email', 'Jane.Doe@example.com')).toBe(JANE_DOT);
-    expect(identifier('facebook', 'email', 'jane.doe@EXAMPLE.com')).toBe(JANE_DOT);
-    expect(identifier('pinterest', 'email', ' jane.doe@example.com')).toBe(JANE_DOT);
-    expect(identifier('tiktok', 'email', 'Jane.Doe+ads@example.com')).toBe(JANE);
+    expect(identifier(partner('linkedin'), 'email', 'Jane.Doe@example.com')).toBe(JANE_DOT);
+    expect(identifier(partner('facebook'), 'email', 'jane.doe@EXAMPLE.com')).toBe(JANE_DOT);
+    expect(identifier(partner('pinterest'), 'email', ' jane.doe@example.com')).toBe(JANE_DOT);
+    expect(identifier(partner('tiktok'), 'email', 'Jane.Doe+ads@example.com')).toBe(JANE);
   });
 
   it('phones: digits with the country code, no leading zeros', () => {
     expect(normalize.phone('+1 (555) 123-4567')).toBe('15551234567');
     expect(normalize.phone('00 1 555 123 4567')).toBe('15551234567');
-    expect(identifier('facebook', 'phone', '+1 (555) 123-4567')).toBe(PHONE);
-    expect(identifier('tiktok', 'phone', '1-555-123-4567')).toBe(PHONE);
+    expect(identifier(partner('facebook'), 'phone', '+1 (555) 123-4567')).toBe(PHONE);
+    expect(identifier(partner('tiktok'), 'phone', '1-555-123-4567')).toBe(PHONE);
   });
 
   it('names: hashed lowercase without punctuation for Facebook, plain for LinkedIn', () => {
-    expect(identifier('facebook', 'lastName', " O'Brien ")).toBe(OBRIEN);
-    expect(identifier('facebook', 'firstName', 'José')).toBe(JOSE);
-    expect(identifier('facebook', 'firstName', 'Mary  Ann!')).toBe(MARY_ANN);
-    expect(identifier('linkedin', 'firstName', '  Mary Ann ')).toBe('Mary Ann');
+    expect(identifier(partner('facebook'), 'lastName', " O'Brien ")).toBe(OBRIEN);
+    expect(identifier(partner('facebook'), 'firstName', 'José')).toBe(JOSE);
+    expect(identifier(partner('facebook'), 'firstName', 'Mary  Ann!')).toBe(MARY_ANN);
+    expect(identifier(partner('linkedin'), 'firstName', '  Mary Ann ')).toBe('Mary Ann');
   });
 
   it('mobile ad ids: raw for Facebook and LinkedIn, hashed for Pinterest and TikTok', () => {
-    expect(identifier('facebook', 'idfa', IDFA.toUpperCase())).toBe(IDFA);
-    expect(identifier('linkedin', 'gaid', ` ${IDFA} `)).toBe(IDFA);
-    expect(identifier('pinterest', 'idfa', IDFA)).toBe(IDFA_SHA);
-    expect(identifier('tiktok', 'gaid', IDFA.toUpperCase())).toBe(IDFA_SHA);
+    expect(identifier(partner('facebook'), 'idfa', IDFA.toUpperCase())).toBe(IDFA);
+    expect(identifier(partner('linkedin'), 'gaid', ` ${IDFA} `)).toBe(IDFA);
+    expect(identifier(partner('pinterest'), 'idfa', IDFA)).toBe(IDFA_SHA);
+    expect(identifier(partner('tiktok'), 'gaid', IDFA.toUpperCase())).toBe(IDFA_SHA);
   });
 
   it('takes no field a partner does not accept, and no value that is not text', () => {
-    expect(identifier('pinterest', 'phone', '+15551234567')).toBeNull();
-    expect(identifier('linkedin', 'phone', '+15551234567')).toBeNull();
-    expect(identifier('facebook', 'email', 42)).toBeNull();
+    expect(identifier(partner('pinterest'), 'phone', '+15551234567')).toBeNull();
+    expect(identifier(partner('linkedin'), 'phone', '+15551234567')).toBeNull();
+    expect(identifier(partner('facebook'), 'email', 42)).toBeNull();
   });
 });
 
 describe('toRow', () => {
   it("keeps the step's field order, null where a user has no value", () => {
-    expect(toRow('facebook', ['phone', 'email'], { email: 'jane.doe@example.com' })).toEqual([null, JANE_DOT]);
+    expect(toRow(partner('facebook'), ['phone', 'email'], { email: 'jane.doe@example.com' })).toEqual([null, JANE_DOT]);
   });
 
   it('returns null for a user with none of the selected fields (missing_fields)', () => {
-    expect(toRow('facebook', ['email', 'phone'], { firstName: 'Jane', email: '  ' })).toBeNull();
+    expect(toRow(partner('facebook'), ['email', 'phone'], { firstName: 'Jane', email: '  ' })).toBeNull();
   });
 
   it("counts LinkedIn's names only as a pair", () => {
     const fields = ['email', 'firstName', 'lastName'] as const;
-    expect(toRow('linkedin', fields, { firstName: 'Jane' })).toBeNull();
-    expect(toRow('linkedin', fields, { firstName: 'Jane', email: 'jane.doe@example.com' })).toEqual([
+    expect(toRow(partner('linkedin'), fields, { firstName: 'Jane' })).toBeNull();
+    expect(toRow(partner('linkedin'), fields, { firstName: 'Jane', email: 'jane.doe@example.com' })).toEqual([
       JANE_DOT,
       null,
       null,
     ]);
-    expect(toRow('linkedin', fields, { firstName: 'Jane', lastName: 'Doe' })).toEqual([null, 'Jane', 'Doe']);
+    expect(toRow(partner('linkedin'), fields, { firstName: 'Jane', lastName: 'Doe' })).toEqual([null, 'Jane', 'Doe']);
   });
 
   it('accepts exactly the fields each partner lists', () => {
-    expect(CAPABILITIES.pinterest.fields).toEqual(['email', 'gaid', 'idfa']);
-    expect(CAPABILITIES.tiktok.canRemove).toBe(false);
+    expect(partner('pinterest').capabilities.fields).toEqual(['email', 'gaid', 'idfa']);
+    expect(partner('tiktok').capabilities.canRemove).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { paceDelayMs, Pacer } from '../../activities/partners/facebook/pacing.js';
+import { paceDelayMs, Pacer } from '../../partners/facebook/pacing.js';
 
 const usage = (percent: number) => ({
   status: 200,

@@ -1,7 +1,7 @@
 import { MockAgent, type Agent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pinterest } from '../../activities/partners/pinterest/index.js';
-import { Fail } from '../../workflows/failures.js';
+import { pinterest } from '../../partners/pinterest/adapter.js';
+import { Fail } from '../../domain/failures.js';
 import { failureOf } from '../helpers/failures.js';
 
 // Answers the sandbox never gives (a 404 for a list that a lookup then finds), scripted.
@@ -43,7 +43,7 @@ describe('Pinterest: a 404 on a list is believed only when a lookup confirms it'
       pool.intercept({ path: LIST, method: 'GET' }).reply(200, { id: '77', name: 'leads', exceptions: {} }, json);
     });
     const f = await failureOf(adapter.sendUsers('t', target, rows));
-    expect([f.type, f.nonRetryable]).toEqual([Fail.Transient, false]);
+    expect([f.type, f.nonRetryable]).toEqual([Fail.PartnerUnavailable, false]);
   });
   it('passes the lookup’s own failure on (a throttle is not a deleted list)', async () => {
     const adapter = adapterWith((pool) => {
@@ -70,7 +70,7 @@ describe('Pinterest: a 404 on a list is believed only when a lookup confirms it'
         .intercept({ path: LIST, method: 'GET' })
         .reply(404, { code: 1018, message: 'Customer list not found.' }, json);
     });
-    expect((await failureOf(adapter.sendUsers('t', target, rows))).type).toBe(Fail.AudienceGone);
+    expect((await failureOf(adapter.sendUsers('t', target, rows))).type).toBe(Fail.AudienceDeleted);
   });
 });
 

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { LATE_MS, slotGate } from '../../activities/rate-gate.js';
 import { RoundTrips } from '../../activities/round-trips.js';
-import { emptyWindow, takeSlot } from '../../workflows/rate-window.js';
+import { emptyWindow, takeSlot } from '../../domain/rate-window.js';
 
 describe('RoundTrips', () => {
   it('expects no round trip until it has seen one, then the longest of the recent ones', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { maxInAnyWindow } from '../../bench/stats.js';
-import { allowedLateness, emptyWindow, takeSlot } from '../../workflows/rate-window.js';
+import { allowedLateness, emptyWindow, takeSlot } from '../../domain/rate-window.js';
 
 const request = (now: number) => ({ now, limit: 10, windowMs: 1_000, lateMs: 40 });
 

@@ -1,17 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  countRows,
-  joinRows,
-  packRows,
-  packedLineBytes,
-  packedRowBytes,
-  rowArrays,
-  splitRows,
-  unpackRows,
-} from '../../workflows/rows.js';
-import { entryRows, rowBytes } from '../../workflows/state.js';
-import type { Row } from '../../workflows/types.js';
+import { countRows, joinRows, packRows, packedLineBytes, splitRows, unpackRows } from '../../domain/rows.js';
+import { entryRows } from '../../workflows/state.js';
+import type { Row } from '../../domain/types.js';
 
 /** Rows as the API makes them: 1–4 values, not all missing, any characters in plain values. */
 const hex = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 });
@@ -38,16 +29,15 @@ describe('packed rows', () => {
     );
   });
 
-  it('are sized exactly as the arrays were, so batches are cut where they were before', () => {
+  it('are counted and weighed line by line', () => {
     fc.assert(
       fc.property(rows, (rs) => {
         const packed = packRows(rs);
-        const expected = rs.reduce((b, r) => b + rowBytes(r), 0);
-        expect(entryRows(packed)).toEqual({ rows: packed, count: rs.length, bytes: expected });
-        expect(entryRows(rs)).toEqual({ rows: packed, count: rs.length, bytes: expected });
+        const lines = rs.map((r) => packRows([r]));
+        const bytes = lines.reduce((b, l) => b + packedLineBytes(l, 0, l.length), 0);
+        expect(entryRows(packed)).toEqual({ rows: packed, count: rs.length, bytes });
       }),
     );
-    expect(packedRowBytes('ab\t', 0, 3)).toBe(rowBytes(['ab', null]));
   });
 
   it('weigh a packed line as a JSON string holds it (generously for non-ASCII), newline included', () => {
@@ -72,17 +62,6 @@ describe('packed rows', () => {
         expect(unpackRows(joinRows([head, tail]))).toEqual(rs);
       }),
     );
-  });
-
-  it('are read as arrays from older histories too', () => {
-    const old: Row[] = [
-      ['a', null],
-      [null, 'b'],
-    ];
-    expect(rowArrays(old)).toBe(old);
-    expect(rowArrays(packRows(old))).toEqual(old);
-    expect(countRows(old)).toBe(2);
-    expect(countRows('')).toBe(0);
   });
 
   it('escape what would break a line or a value, and nothing else', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { UsersEntry } from '../../workflows/messages.js';
-import { BATCH_WINDOW_MS, MAX_BATCH_ROW_BYTES, MAX_KEYS, StepState, hashKey, rowBytes } from '../../workflows/state.js';
-import { packRows, unpackRows } from '../../workflows/rows.js';
-import type { Row, StepConfig } from '../../workflows/types.js';
+import type { UsersEntry } from '../../domain/messages.js';
+import { BATCH_WINDOW_MS, MAX_BATCH_ROW_BYTES, MAX_KEYS, StepState, hashKey } from '../../workflows/state.js';
+import { packRows, packedLineBytes, unpackRows } from '../../domain/rows.js';
+import type { Row, StepConfig } from '../../domain/types.js';
 
 const ids = { workspaceId: 'w', canvasId: 'c', stepId: 's' };
 const config: StepConfig = {
@@ -20,14 +20,18 @@ const entry = (r: Row[], over: Partial<UsersEntry> = {}): UsersEntry => ({
   idempotencyKey: `k${++k}`,
   enteredAt: 0,
   notSynced: {},
-  rows: r,
+  rows: packRows(r),
   ...over,
 });
 
 function activeStep(maxUsersPerRequest = 5_000, over: Partial<StepConfig> = {}): StepState {
   const s = StepState.restore(ids);
   s.beginLaunch();
-  s.completeLaunch({ ...config, ...over }, 'aud', 'n', { maxUsersPerRequest, createsAudienceWithFirstRecords: false });
+  s.completeLaunch({ ...config, ...over }, 'aud', 'n', {
+    maxUsersPerRequest,
+    createsAudienceWithFirstRecords: false,
+    rateLimitScope: 'connection' as const,
+  });
   return s;
 }
 
@@ -133,61 +137,37 @@ describe('StepState batching', () => {
     expect(total).toBe(10_000);
   });
 
-  it('cuts packed entries exactly where it cut arrays, and takes state carried with arrays', () => {
-    const wide = (from: number) => Array.from({ length: 3_000 }, (_, i) => [hash(from + i), null, 'Zoë\t' + i]);
-    const cuts = (packedEntries: boolean) => {
-      const s = activeStep(5_000, { fields: ['email', 'phone', 'firstName'] });
-      for (const from of [0, 3_000, 6_000]) {
-        const r = wide(from);
-        s.enter(entry(r, packedEntries ? { rows: packRows(r) } : {}), from);
-      }
-      const out: [number, string][] = [];
-      for (let cut; (cut = s.cutBatch(4));) out.push([cut.count, cut.rows]);
-      return out;
-    };
-    const fromArrays = cuts(false);
-    expect(fromArrays.map(([n]) => n)).toEqual([5_957, 3_043]); // the byte cap, not the user cap
-    expect(cuts(true)).toEqual(fromArrays);
-
-    // A run from before rows were packed carried its buffer as arrays.
-    const carried = activeStep(100);
-    carried.data.buffer = [{ receivedAt: 5, rows: rows(150), bytes: 150 * rowBytes([hash(0)]) }] as never;
-    const next = StepState.restore(ids, carried.data);
-    expect(next.bufferedUsers()).toBe(150);
-    expect(unpackRows(next.cutBatch()!.rows)).toEqual(rows(100));
-  });
-
   it('weighs packed rows as sent: a request of 10,000 hashes fits in one batch', () => {
     const s = activeStep(10_000);
     const r = rows(25_000);
-    s.enter(entry(r, { rows: packRows(r) }), 0, 'packed');
+    s.enter(entry(r), 0);
     const cuts: number[] = [];
     while (s.bufferFull()) {
-      const cut = s.cutBatch(4, true, true)!; // as the step does while the window is open
+      const cut = s.cutBatch(4, true)!; // as the step does while the window is open
       expect(Buffer.byteLength(JSON.stringify(cut.rows))).toBeLessThanOrEqual(MAX_BATCH_ROW_BYTES);
       cuts.push(cut.count);
     }
     expect(cuts).toEqual([10_000, 10_000]); // whole requests while the window is open; 5,000 wait for it
-    expect(s.cutBatch(4, false, true)!.count).toBe(5_000);
-    // Weighed as arrays (steps from before), the same users went 7,479 at a time.
-    const old = activeStep(10_000);
-    old.enter(entry(r), 0);
-    expect(old.cutBatch(4, true)!.count).toBe(7_479);
+    expect(s.cutBatch(4, false)!.count).toBe(5_000);
   });
 
   it('cuts a batch the byte cap stops short on a request boundary, so no short request waits', () => {
     const s = activeStep(1_000, { fields: ['email', 'phone', 'firstName'] });
     const wide = Array.from({ length: 6_000 }, (_, i) => [hash(3 * i), hash(3 * i + 1), hash(3 * i + 2)]);
-    s.enter(entry(wide, { rows: packRows(wide) }), 0, 'packed');
+    s.enter(entry(wide), 0);
     const cuts: number[] = [];
-    while (s.bufferFull()) cuts.push(s.cutBatch(4, true, true)!.count);
+    while (s.bufferFull()) cuts.push(s.cutBatch(4, true)!.count);
     expect(cuts).toEqual([3_000, 3_000]); // ~3,700 fit in the bytes: 3 whole requests each
     expect(s.hasBuffered()).toBe(false);
   });
 
   it('counts non-ASCII names generously so the byte cap holds for any text', () => {
-    expect(rowBytes(['é'])).toBeGreaterThanOrEqual(Buffer.byteLength(JSON.stringify(['é'])));
-    expect(rowBytes(['日本語', null])).toBeGreaterThanOrEqual(Buffer.byteLength(JSON.stringify(['日本語', null])));
+    const line = (r: Row) => packRows([r]);
+    const size = (r: Row) => packedLineBytes(line(r), 0, line(r).length);
+    expect(size(['é'])).toBeGreaterThanOrEqual(Buffer.byteLength(JSON.stringify(`${line(['é'])}\n`)) - 2);
+    expect(size(['日本語', null])).toBeGreaterThanOrEqual(
+      Buffer.byteLength(JSON.stringify(`${line(['日本語', null])}\n`)) - 2,
+    );
   });
 
   it('opens a window when the first user enters an empty buffer', () => {
@@ -206,6 +186,7 @@ describe('StepState batching', () => {
     s.completeLaunch({ ...config, partner: 'pinterest' }, null, 'n', {
       maxUsersPerRequest: 10,
       createsAudienceWithFirstRecords: true,
+      rateLimitScope: 'connection',
     });
     s.enter(entry(rows(30)), 0);
     const first = s.sendBatch(s.cutBatch()!.count, (n) => `b${n}`);

@@ -2,16 +2,16 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.js';
-import type { PartnerAdapter } from '../../activities/partners/types.js';
+import type { PartnerAdapter } from '../../partners/adapter.js';
 import type { connectionWorkflow } from '../../workflows/connection.js';
-import { connectionWorkflowId } from '../../workflows/ids.js';
+import { connectionWorkflowId } from '../../domain/ids.js';
 import {
   connectionQuery,
   credentialsQuery,
   disconnectSignal,
   selectAdAccountsUpdate,
   setCredentialsSignal,
-} from '../../workflows/messages.js';
+} from '../../domain/messages.js';
 import {
   FakePartner,
   enter,
@@ -262,13 +262,13 @@ describe('refreshCredentials activity', () => {
 
       // A token replaced since the renewal was asked for is not renewed.
       const stale = await renewed.refreshCredentials({ ...ctx, generation: 0 }).catch((e: unknown) => e);
-      expect(stale).toMatchObject({ type: 'Rejected', nonRetryable: true });
+      expect(stale).toMatchObject({ type: 'rejected', nonRetryable: true });
       expect(seen).toHaveLength(1);
 
       // No refresh token: invalid for good.
       await connection.signal(setCredentialsSignal, { accessToken: 'token-2' });
       const none = await renewed.refreshCredentials({ ...ctx, generation: 2 }).catch((e: unknown) => e);
-      expect(none).toMatchObject({ type: 'InvalidToken', nonRetryable: true });
+      expect(none).toMatchObject({ type: 'token_invalid', nonRetryable: true });
       expect(String((none as Error).message)).not.toMatch(/token-|refresh-/);
     });
   });

@@ -7,8 +7,8 @@ import { Client, WithStartWorkflowOperation } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
 import * as productWorkflows from '../../workflows/index.js';
-import { connectionWorkflowId, rateLimiterWorkflowId, workspaceWorkflowId } from '../../workflows/ids.js';
-import { acquireSlotUpdate, setCredentialsSignal, stopSignal } from '../../workflows/messages.js';
+import { connectionWorkflowId, rateLimiterWorkflowId, workspaceWorkflowId } from '../../domain/ids.js';
+import { acquireSlotUpdate, setCredentialsSignal, stopSignal } from '../../domain/messages.js';
 import { rateLimiterWorkflow } from '../../workflows/rate-limiter.js';
 import { consumeOAuthStateUpdate, workspaceQuery, workspaceWorkflow } from '../../workflows/workspace.js';
 import {
@@ -170,6 +170,7 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
     const linkedin = new FakePartner(() => ts.env.currentTimeMs(), {
       maxUsersPerRequest: 50,
       createsAudienceWithFirstRecords: false,
+      rateLimitScope: 'connection',
     });
     linkedin.behaviour = (call) => {
       if (call.batchId.endsWith(':batch:2')) throw transient();
@@ -191,6 +192,7 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
     const pinterest = new FakePartner(() => ts.env.currentTimeMs(), {
       maxUsersPerRequest: 100,
       createsAudienceWithFirstRecords: true,
+      rateLimitScope: 'connection',
     });
     pinterest.audienceId = null;
     pinterest.behaviour = (call) => ({

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakePartner, connect, enter, entry, launched, metrics, transient, withEngine } from '../helpers/engine.js';
 import { replay, runChain } from '../helpers/history.js';
-import { timelineQuery } from '../../workflows/messages.js';
+import { timelineQuery } from '../../domain/messages.js';
 import { createTimeSkippingEnv, type TimeSkippingEnv } from '../helpers/temporal.js';
 
 let ts: TimeSkippingEnv;
@@ -22,6 +22,7 @@ describe('Step at scale', () => {
       const linkedin = new FakePartner(() => ts.env.currentTimeMs(), {
         maxUsersPerRequest: 100,
         createsAudienceWithFirstRecords: false,
+        rateLimitScope: 'connection',
       });
       const attempts: Record<string, number> = {};
       const delivered: Record<string, number> = {};

@@ -1,7 +1,7 @@
 import { setTimeout } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { stepWorkflowId } from '../../workflows/ids.js';
-import { connectionQuery, setCredentialsSignal, stopSignal } from '../../workflows/messages.js';
+import { stepWorkflowId } from '../../domain/ids.js';
+import { connectionQuery, setCredentialsSignal, stopSignal } from '../../domain/messages.js';
 import {
   FakePartner,
   aConfig,
@@ -12,7 +12,6 @@ import {
   invalidToken,
   launched,
   metrics,
-  rows,
   rateLimited,
   stepIds,
   transient,
@@ -58,7 +57,11 @@ describe('Step: batching', () => {
   });
 
   it('sends a backlog several requests to a batch; a list made by its first records is made once', async () => {
-    const pinterest = fake({ maxUsersPerRequest: 100, createsAudienceWithFirstRecords: true });
+    const pinterest = fake({
+      maxUsersPerRequest: 100,
+      createsAudienceWithFirstRecords: true,
+      rateLimitScope: 'connection' as const,
+    });
     pinterest.audienceId = null; // Pinterest: no list until the first records
     const sentTo: (string | null)[] = [];
     pinterest.behaviour = (call) => {
@@ -110,7 +113,11 @@ describe('Step: batching', () => {
   });
 
   it('sends users who arrive within one 5-second window in one request, within that window', async () => {
-    const tiktok = fake({ maxUsersPerRequest: 10_000, createsAudienceWithFirstRecords: false });
+    const tiktok = fake({
+      maxUsersPerRequest: 10_000,
+      createsAudienceWithFirstRecords: false,
+      rateLimitScope: 'connection' as const,
+    });
     await withEngine(ts.env, { tiktok }, async (engine) => {
       await connect(engine, 'tiktok');
       const step = await launched(engine, aConfig({ partner: 'tiktok', lastStep: true }));
@@ -142,22 +149,6 @@ describe('Step: batching', () => {
     });
   });
 
-  it('takes rows as arrays too, as an API from before packed rows sends them', async () => {
-    const linkedin = fake();
-    await withEngine(ts.env, { linkedin }, async (engine) => {
-      await connect(engine, 'linkedin');
-      const step = await launched(engine);
-      const old = rows(30);
-      await enter(step, { ...entry(0), rows: old });
-      await enter(step, entry(20));
-      await ts.env.sleep('6 seconds');
-      const view = await until(step, (v) => v.metrics.pending === 0);
-      expect(view.metrics).toMatchObject({ entered: 50, synced: 50 });
-      expect(linkedin.calls.map((c) => c.users)).toEqual([50]);
-      expect(linkedin.sentRows.slice(0, 30)).toEqual(old);
-    });
-  });
-
   it('counts a repeated idempotency key once', async () => {
     const linkedin = fake();
     await withEngine(ts.env, { linkedin }, async (engine) => {
@@ -177,7 +168,11 @@ describe('Step: batching', () => {
 
 describe('Step: retries within the 13-hour budget', () => {
   it('syncs everyone after 2 hours of rate limiting, erroring nobody', async () => {
-    const pinterest = fake({ maxUsersPerRequest: 1_900, createsAudienceWithFirstRecords: false });
+    const pinterest = fake({
+      maxUsersPerRequest: 1_900,
+      createsAudienceWithFirstRecords: false,
+      rateLimitScope: 'connection' as const,
+    });
     await withEngine(ts.env, { pinterest }, async (engine) => {
       await connect(engine, 'pinterest');
       const step = await launched(engine, aConfig({ partner: 'pinterest' }));
@@ -200,7 +195,11 @@ describe('Step: retries within the 13-hour budget', () => {
   });
 
   it('errors every user 13 hours after entry when the partner never recovers, not before', async () => {
-    const pinterest = fake({ maxUsersPerRequest: 1_900, createsAudienceWithFirstRecords: false });
+    const pinterest = fake({
+      maxUsersPerRequest: 1_900,
+      createsAudienceWithFirstRecords: false,
+      rateLimitScope: 'connection' as const,
+    });
     pinterest.behaviour = () => {
       throw transient();
     };
@@ -213,7 +212,7 @@ describe('Step: retries within the 13-hour budget', () => {
       await ts.env.sleep('11 minutes'); // one maximum backoff interval past 13 h
       const view = await until(step, (v) => v.metrics.errored === 3_800);
       expect(view.reasons.errored).toEqual({ retries_exhausted: 3_800 });
-      expect(view.lastError).toMatchObject({ code: 'Transient', message: 'HTTP 503 from the partner.' });
+      expect(view.lastError).toMatchObject({ code: 'partner_unavailable', message: 'HTTP 503 from the partner.' });
     });
   });
 
@@ -229,14 +228,18 @@ describe('Step: retries within the 13-hour budget', () => {
       await ts.env.sleep('6 seconds');
       const view = await until(step, (v) => v.metrics.errored === 700);
       expect(view.reasons.errored).toEqual({ audience_deleted: 700 });
-      expect(view.lastError?.code).toBe('AudienceGone');
+      expect(view.lastError?.code).toBe('audience_deleted');
       await ts.env.sleep('1 hour');
       expect(linkedin.calls).toHaveLength(1);
     });
   });
 
   it('counts users the partner refuses one by one as invalid_identifier', async () => {
-    const facebook = fake({ maxUsersPerRequest: 10_000, createsAudienceWithFirstRecords: false });
+    const facebook = fake({
+      maxUsersPerRequest: 10_000,
+      createsAudienceWithFirstRecords: false,
+      rateLimitScope: 'connection' as const,
+    });
     facebook.behaviour = (call) => ({ synced: call.rows.length - 3, invalid: 3 });
     await withEngine(ts.env, { facebook }, async (engine) => {
       await connect(engine, 'facebook');
@@ -289,7 +292,11 @@ describe('Step: invalid token', () => {
   });
 
   it('errors users as token_invalid when the connection stays invalid past their 13 hours', async () => {
-    const tiktok = fake({ maxUsersPerRequest: 10_000, createsAudienceWithFirstRecords: false });
+    const tiktok = fake({
+      maxUsersPerRequest: 10_000,
+      createsAudienceWithFirstRecords: false,
+      rateLimitScope: 'connection' as const,
+    });
     await withEngine(ts.env, { tiktok }, async (engine) => {
       await connect(engine, 'tiktok');
       const step = await launched(engine, aConfig({ partner: 'tiktok' }));

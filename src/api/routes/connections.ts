@@ -1,10 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { Router, type Request } from 'express';
-import type { PartnerAdapter } from '../../../activities/partners/types.js';
+import type { PartnerAdapter } from '../../../partners/adapter.js';
 import { temporalRateGate, withRateGate } from '../../../activities/rate-gate.js';
 import type { connectionWorkflow } from '../../../workflows/connection.js';
-import { connectionWorkflowId, rateLimitKey, workspaceWorkflowId } from '../../../workflows/ids.js';
+import { connectionWorkflowId, rateLimitKey, workspaceWorkflowId } from '../../../domain/ids.js';
 import {
   connectionQuery,
   disconnectSignal,
@@ -13,8 +13,8 @@ import {
   type AdAccount,
   type ConnectionView,
   type Credentials,
-} from '../../../workflows/messages.js';
-import { PARTNERS, type PartnerId } from '../../../workflows/types.js';
+} from '../../../domain/messages.js';
+import type { PartnerId } from '../../../domain/types.js';
 import { consumeOAuthStateUpdate } from '../../../workflows/workspace.js';
 import { partnerOf, type ApiContext } from '../context.js';
 import { ApiError } from '../errors.js';
@@ -64,7 +64,7 @@ export function connectionRoutes(ctx: ApiContext): Router {
    */
   async function gated<T>(workspaceId: string, adapter: PartnerAdapter, fn: () => Promise<T>): Promise<T> {
     const deadline = AbortSignal.timeout(4_500);
-    const key = rateLimitKey(adapter.id, workspaceId, '');
+    const key = rateLimitKey(adapter.capabilities.rateLimitScope, adapter.id, workspaceId, '');
     const gate = temporalRateGate(ctx.client, ctx.taskQueue, key, adapter.capabilities.requestsPerSecond, deadline);
     try {
       return await withRateGate(gate, fn, deadline);
@@ -137,7 +137,7 @@ export function connectionRoutes(ctx: ApiContext): Router {
 
   r.get('/v1/connections', async (req, res) => {
     const workspaceId = await ctx.auth.workspace(req);
-    const partners = PARTNERS.filter((p) => ctx.partners[p]);
+    const partners = ctx.registry.ids.filter((p) => ctx.partners[p]);
     const views = await Promise.all(partners.map((p) => connectionView(ctx, workspaceId, p)));
     res.json({
       connections: partners.flatMap((p, i) => (views[i] ? [connectionBody(p, views[i])] : [])),
@@ -201,7 +201,7 @@ async function partnerCall<T>(fn: () => Promise<T>, refusedCode = 'token_invalid
   } catch (err) {
     if (err instanceof ApiError) throw err;
     const type = err instanceof ApplicationFailure ? err.type : undefined;
-    if (type === 'InvalidToken' || type === 'Rejected') {
+    if (type === 'token_invalid' || type === 'rejected') {
       const status = refusedCode === 'invalid_code' ? 400 : 422;
       throw new ApiError(status, refusedCode, 'The partner refused the credentials.');
     }

@@ -5,13 +5,22 @@ export function partnerRoutes(ctx: ApiContext): Router {
   const r = Router();
   r.get('/v1/partners', (_req, res) => {
     res.json({
-      partners: Object.values(ctx.partners).map(({ capabilities: c }) => ({
-        id: c.id,
-        maxUsersPerRequest: c.maxUsersPerRequest,
-        requestsPerSecond: c.requestsPerSecond,
-        fields: c.fields,
-        canRemove: c.canRemove,
-      })),
+      partners: ctx.registry.definitions.flatMap((d) => {
+        const c = ctx.partners[d.id]?.capabilities;
+        if (!c) return [];
+        return [
+          {
+            id: d.id,
+            label: d.label,
+            maxUsersPerRequest: c.maxUsersPerRequest,
+            requestsPerSecond: c.requestsPerSecond,
+            fields: c.fields,
+            canRemove: c.canRemove,
+            apiVersion: d.api.version,
+            minimumAudienceSize: c.minimumAudienceSize ?? null,
+          },
+        ];
+      }),
     });
   });
   return r;

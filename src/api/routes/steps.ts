@@ -3,13 +3,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { ruleProblems } from '../../../activities/partners/launch-rules.js';
-import type { LaunchProblem } from '../../../activities/partners/types.js';
-import { stepWorkflowId } from '../../../workflows/ids.js';
-import { stepQuery, stopSignal, timelineQuery, usersEnteredSignal } from '../../../workflows/messages.js';
-import { CanvasIdKey, PartnerKey, StepIdKey, SyncStateKey } from '../../../workflows/search-attributes.js';
+import { launchProblems, type LaunchProblem } from '../../../domain/launch-rules.js';
+import { stepWorkflowId } from '../../../domain/ids.js';
+import { stepQuery, stopSignal, timelineQuery, usersEnteredSignal } from '../../../domain/messages.js';
+import { CanvasIdKey, PartnerKey, StepIdKey, SyncStateKey } from '../../../domain/search-attributes.js';
 import type { stepWorkflow } from '../../../workflows/step.js';
-import type { StepConfig, StepIds, StepView } from '../../../workflows/types.js';
+import type { StepConfig, StepIds, StepView } from '../../../domain/types.js';
+import { Fail } from '../../../domain/failures.js';
 import { launchStep } from '../../temporal/steps.js';
 import { partnerOf, type ApiContext } from '../context.js';
 import { planEntry } from '../entry.js';
@@ -105,7 +105,7 @@ export function stepRoutes(ctx: ApiContext): Router {
       metrics: v.metrics,
       reasons: v.reasons,
       ...(warnings.length ? { warnings } : {}),
-      ...(v.lastError ? { lastError: { ...v.lastError, code: errorCode(v.lastError.code) } } : {}),
+      ...(v.lastError ? { lastError: v.lastError } : {}),
     };
   }
 
@@ -113,22 +113,21 @@ export function stepRoutes(ctx: ApiContext): Router {
     const ids = await stepOf(req);
     const config: StepConfig = parse(LaunchStep, req.body);
     const adapter = partnerOf(ctx, config.partner);
-    // What the API can tell without the partner; the partner's own checks come with the launch.
+    // What the API can tell without the partner: with a usable connection, the product rules are
+    // told together with the partner's own reasons, by the launch.
     const connection = await connectionView(ctx, ids.workspaceId, config.partner);
-    const problems: LaunchProblem[] = [];
-    if (!connection || connection.status === 'disconnected') {
-      problems.push({ code: 'not_connected', message: `Connect ${config.partner} first.` });
-    } else if (connection.status === 'invalid_token') {
-      problems.push({ code: 'token_invalid', message: `The ${config.partner} token is no longer valid; reconnect.` });
-    } else if (!connection.adAccounts.some((a) => a.id === config.adAccountId && a.selected)) {
-      problems.push({
-        code: 'ad_account_not_selected',
-        message: `Ad account ${config.adAccountId} is not selected on the ${config.partner} connection.`,
-      });
+    const selected = !!connection?.adAccounts.some((a) => a.id === config.adAccountId && a.selected);
+    if (connection?.status !== 'connected' || !selected) {
+      throw refused(
+        launchProblems(config, {
+          partner: config.partner,
+          capabilities: adapter.capabilities,
+          connection: connection && { status: connection.status, selected },
+        }),
+      );
     }
-    if (problems.length) throw refused([...problems, ...ruleProblems(adapter.capabilities, config)]);
     const { result } = await temporalCall(ctx.client.connection, () =>
-      launchStep(ctx.client, ctx.taskQueue, ids, config),
+      launchStep(ctx.client, ctx.taskQueue, ids, config, adapter.capabilities.rateLimitScope),
     ).catch((err: unknown) => {
       throw launchError(err);
     });
@@ -145,7 +144,7 @@ export function stepRoutes(ctx: ApiContext): Router {
     const view = await launchedView(ids);
     if (view.state === 'stopping' || view.state === 'stopped') throw stepStopped();
     if (view.metrics.pending >= ctx.maxPendingUsersPerStep) throw backlogFull(view.metrics.pending);
-    const plan = planEntry(body.users, view.config);
+    const plan = planEntry(body.users, view.config, ctx.registry.require(view.config.partner));
     // Each part is its own signal with its own key: a retry after a partial failure counts only what is missing.
     const key = body.idempotencyKey ?? randomUUID();
     const parts = plan.parts.length ? plan.parts : [[]];
@@ -218,24 +217,14 @@ export function stepRoutes(ctx: ApiContext): Router {
   return r;
 }
 
-/** The API's snake_case code of a partner failure type a step remembers. */
-const ERROR_CODES: Record<string, string> = {
-  AudienceGone: 'audience_deleted',
-  InvalidToken: 'token_invalid',
-  Rejected: 'rejected',
-  RateLimited: 'rate_limited',
-  Transient: 'partner_unavailable',
-};
-const errorCode = (type: string) => ERROR_CODES[type] ?? type.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
-
 /** A refused launch: every reason the activity gave, as `launch_refused` details. */
 function launchError(err: unknown): unknown {
   if (!(err instanceof WorkflowUpdateFailedError)) return err;
   const cause = err.cause;
   if (!(cause instanceof ApplicationFailure)) return err;
   if (cause.type === 'step_stopped') return stepStopped();
-  if (cause.type === 'InvalidToken') {
-    return refused([{ code: 'token_invalid', message: 'The partner refused the token; reconnect.' }]);
+  if (cause.type === Fail.TokenInvalid) {
+    return refused([{ code: Fail.TokenInvalid, message: 'The partner refused the token; reconnect.' }]);
   }
   const details = (cause.details ?? []).filter(
     (d): d is LaunchProblem => typeof d === 'object' && d !== null && 'code' in d && 'message' in d,

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { workspaceWorkflowId } from '../../../workflows/ids.js';
+import { workspaceWorkflowId } from '../../../domain/ids.js';
 import type { workspaceWorkflow } from '../../../workflows/workspace.js';
 import type { ApiContext } from '../context.js';
 import { hashKey, newWorkspaceId, newWorkspaceKey } from '../keys.js';

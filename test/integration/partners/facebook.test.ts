@@ -1,17 +1,18 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { findOrCreateAudience } from '../../../activities/partners/audiences.js';
-import { facebook } from '../../../activities/partners/facebook/index.js';
-import { paceDelayMs } from '../../../activities/partners/facebook/pacing.js';
-import { toRow } from '../../../activities/partners/identifiers.js';
-import type { PartnerAdapter } from '../../../activities/partners/types.js';
+import { findOrCreateAudience } from '../../../partners/audiences.js';
+import { facebook } from '../../../partners/facebook/adapter.js';
+import { paceDelayMs } from '../../../partners/facebook/pacing.js';
+import { toRow } from '../../../partners/identifiers.js';
+import type { AdapterCalls } from '../../../partners/definition.js';
 import { startSandbox, type RunningSandbox } from '../../../src/sandbox/server.js';
-import { Fail } from '../../../workflows/failures.js';
-import type { Field, Row } from '../../../workflows/types.js';
+import { Fail } from '../../../domain/failures.js';
+import type { Field, Row } from '../../../domain/types.js';
 import { failureOf } from '../../helpers/failures.js';
 import { sandboxControl } from '../../helpers/sandbox.js';
+import { partner } from '../../helpers/partners.js';
 
 let sandbox: RunningSandbox;
-let adapter: PartnerAdapter;
+let adapter: AdapterCalls;
 
 beforeAll(async () => {
   sandbox = await startSandbox('127.0.0.1', 0);
@@ -32,7 +33,7 @@ afterEach(() => {
 const FIELDS: Field[] = ['email', 'phone', 'gaid'];
 const rowsOf = (n: number, from = 0): Row[] =>
   Array.from({ length: n }, (_, i) =>
-    toRow('facebook', FIELDS, {
+    toRow(partner('facebook'), FIELDS, {
       email: `user${from + i}@example.com`,
       ...(i % 2 ? { phone: `+1 555 000 ${from + i}` } : {}),
     })!,
@@ -98,10 +99,10 @@ describe('Facebook adapter against the sandbox', () => {
     const unhinted = await failureOf(adapter.sendUsers(t, target(a.id), rowsOf(3)));
     expect([unhinted.type, unhinted.nextRetryDelay]).toEqual([Fail.RateLimited, undefined]);
     await fetch(`${sandbox.url}/_sandbox/facebook/audiences/${a.id}`, { method: 'DELETE' });
-    expect((await failureOf(adapter.sendUsers(t, target(a.id), rowsOf(3)))).type).toBe(Fail.AudienceGone);
+    expect((await failureOf(adapter.sendUsers(t, target(a.id), rowsOf(3)))).type).toBe(Fail.AudienceDeleted);
     await control('/tokens/revoke', { accessToken: t });
     const f = await failureOf(adapter.listAdAccounts(t));
-    expect([f.type, f.nonRetryable]).toEqual([Fail.InvalidToken, true]);
+    expect([f.type, f.nonRetryable]).toEqual([Fail.TokenInvalid, true]);
   });
 
   it('counts the rate per ad account', async () => {

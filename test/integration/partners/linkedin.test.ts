@@ -1,16 +1,17 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { findOrCreateAudience } from '../../../activities/partners/audiences.js';
-import { toRow } from '../../../activities/partners/identifiers.js';
-import { linkedin } from '../../../activities/partners/linkedin/index.js';
-import type { PartnerAdapter } from '../../../activities/partners/types.js';
+import { findOrCreateAudience } from '../../../partners/audiences.js';
+import { toRow } from '../../../partners/identifiers.js';
+import { linkedin } from '../../../partners/linkedin/adapter.js';
+import type { AdapterCalls } from '../../../partners/definition.js';
 import { failureOf } from '../../helpers/failures.js';
 import { sandboxControl } from '../../helpers/sandbox.js';
 import { startSandbox, type RunningSandbox } from '../../../src/sandbox/server.js';
-import { Fail } from '../../../workflows/failures.js';
-import type { Row } from '../../../workflows/types.js';
+import { Fail } from '../../../domain/failures.js';
+import type { Row } from '../../../domain/types.js';
+import { partner } from '../../helpers/partners.js';
 
 let sandbox: RunningSandbox;
-let adapter: PartnerAdapter;
+let adapter: AdapterCalls;
 let token: string;
 
 beforeAll(async () => {
@@ -39,7 +40,7 @@ async function connected(): Promise<string> {
 }
 
 const emails = (n: number, from = 0) => Array.from({ length: n }, (_, i) => `user${from + i}@example.com`);
-const rowsOf = (list: string[]): Row[] => list.map((email) => toRow('linkedin', ['email'], { email })!);
+const rowsOf = (list: string[]): Row[] => list.map((email) => toRow(partner('linkedin'), ['email'], { email })!);
 const target = (audienceId: string, action: 'add' | 'remove' = 'add') => ({
   adAccountId: '501',
   audienceId,
@@ -117,7 +118,7 @@ describe('LinkedIn adapter against the sandbox', () => {
     const audience = (await findOrCreateAudience(adapter, t, '501', { name: 'leads', create: true }))!;
     await control('/tokens/revoke', { accessToken: t });
     const f = await failureOf(adapter.sendUsers(t, target(audience.id), rowsOf(emails(3))));
-    expect([f.type, f.nonRetryable]).toEqual([Fail.InvalidToken, true]);
+    expect([f.type, f.nonRetryable]).toEqual([Fail.TokenInvalid, true]);
     expect(f.message).not.toContain(t);
   });
 
@@ -131,7 +132,9 @@ describe('LinkedIn adapter against the sandbox', () => {
     const hinted = await failureOf(adapter.sendUsers(t, target(audience.id), rowsOf(emails(3))));
     expect([hinted.type, hinted.nextRetryDelay]).toEqual([Fail.RateLimited, 7_000]);
     await control('/faults', { status: 503, count: 1 });
-    expect((await failureOf(adapter.sendUsers(t, target(audience.id), rowsOf(emails(3))))).type).toBe(Fail.Transient);
+    expect((await failureOf(adapter.sendUsers(t, target(audience.id), rowsOf(emails(3))))).type).toBe(
+      Fail.PartnerUnavailable,
+    );
   });
 
   it('reads a deleted segment as AudienceGone', async () => {
@@ -139,7 +142,7 @@ describe('LinkedIn adapter against the sandbox', () => {
     const audience = (await findOrCreateAudience(adapter, t, '501', { name: 'leads', create: true }))!;
     await fetch(`${sandbox.url}/_sandbox/linkedin/audiences/${audience.id}`, { method: 'DELETE' });
     const f = await failureOf(adapter.sendUsers(t, target(audience.id), rowsOf(emails(3))));
-    expect([f.type, f.nonRetryable]).toEqual([Fail.AudienceGone, true]);
+    expect([f.type, f.nonRetryable]).toEqual([Fail.AudienceDeleted, true]);
   });
 });
 
@@ -157,7 +160,7 @@ describe('LinkedIn: a segment younger than its ready delay', () => {
       const t = slow.state.newToken();
       const audience = (await findOrCreateAudience(a, t, '501', { name: 'new', create: true }))!;
       const f = await failureOf(a.sendUsers(t, target(audience.id), rowsOf(emails(3))));
-      expect([f.type, f.nonRetryable]).toEqual([Fail.Transient, false]);
+      expect([f.type, f.nonRetryable]).toEqual([Fail.PartnerUnavailable, false]);
     } finally {
       await slow.close();
     }

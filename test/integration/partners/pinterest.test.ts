@@ -1,20 +1,21 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { findOrCreateAudience } from '../../../activities/partners/audiences.js';
-import { toRow } from '../../../activities/partners/identifiers.js';
-import { pinterest } from '../../../activities/partners/pinterest/index.js';
-import type { PartnerAdapter } from '../../../activities/partners/types.js';
-import { tokenId } from '../../../src/sandbox/partners/guard.js';
+import { findOrCreateAudience } from '../../../partners/audiences.js';
+import { toRow } from '../../../partners/identifiers.js';
+import { pinterest } from '../../../partners/pinterest/adapter.js';
+import type { AdapterCalls } from '../../../partners/definition.js';
+import { tokenId } from '../../../src/sandbox/guard.js';
 import { startSandbox, type RunningSandbox } from '../../../src/sandbox/server.js';
-import { Fail } from '../../../workflows/failures.js';
-import type { Field, Row } from '../../../workflows/types.js';
+import { Fail } from '../../../domain/failures.js';
+import type { Field, Row } from '../../../domain/types.js';
 import { failureOf } from '../../helpers/failures.js';
 import { sandboxControl } from '../../helpers/sandbox.js';
+import { partner } from '../../helpers/partners.js';
 
 let sandbox: RunningSandbox;
-let adapter: PartnerAdapter;
-let createWithUsers: NonNullable<PartnerAdapter['createAudienceWithUsers']>;
+let adapter: AdapterCalls;
+let createWithUsers: NonNullable<AdapterCalls['createAudienceWithUsers']>;
 
 beforeAll(async () => {
   sandbox = await startSandbox('127.0.0.1', 0);
@@ -38,7 +39,9 @@ const CALLBACK = 'http://127.0.0.1:3000/cb';
 const control = sandboxControl(() => sandbox.url, 'pinterest');
 
 const rowsOf = (n: number, from = 0): Row[] =>
-  Array.from({ length: n }, (_, i) => toRow('pinterest', ['email'], { email: `User${from + i}@Example.com ` })!);
+  Array.from({ length: n }, (_, i) =>
+    toRow(partner('pinterest'), ['email'], { email: `User${from + i}@Example.com ` })!,
+  );
 const target = (audienceId: string, action: 'add' | 'remove' = 'add', fields: Field[] = ['email']) => ({
   adAccountId: AID,
   audienceId,
@@ -150,7 +153,7 @@ describe('Pinterest adapter against the sandbox', () => {
   it('holds one kind of identifier per list: a MAID list keeps hashed gaids, two fields are refused', async () => {
     const t = sandbox.state.newToken();
     const rows = ['38400000-8cf0-11bd-b23e-10b96e40000d', 'CDDA802E-FB9C-47AD-9866-0794D394C912'].map((gaid) =>
-      toRow('pinterest', ['gaid'], { gaid })!,
+      toRow(partner('pinterest'), ['gaid'], { gaid })!,
     );
     const { audience } = await createWithUsers(t, creating(['gaid'], 'devices'), rows);
     expect((await members(audience.id)).map((m) => m.gaid)).toEqual(rows.map((r) => r[0]).sort());
@@ -227,16 +230,16 @@ describe('Pinterest adapter against the sandbox', () => {
     const reset = await failureOf(adapter.sendUsers(t, target(audience.id), rowsOf(3)));
     expect([reset.type, reset.nextRetryDelay]).toEqual([Fail.RateLimited, 1_000]); // x-ratelimit-reset: 1
     await control('/faults', { status: 503, count: 1 });
-    expect((await failureOf(adapter.sendUsers(t, target(audience.id), rowsOf(3)))).type).toBe(Fail.Transient);
+    expect((await failureOf(adapter.sendUsers(t, target(audience.id), rowsOf(3)))).type).toBe(Fail.PartnerUnavailable);
 
     await sleep(1_000); // past the second the calls above used
     await fetch(`${sandbox.url}/_sandbox/pinterest/audiences/${audience.id}`, { method: 'DELETE' });
     const gone = await failureOf(adapter.sendUsers(t, target(audience.id), rowsOf(3)));
-    expect([gone.type, gone.nonRetryable]).toEqual([Fail.AudienceGone, true]);
+    expect([gone.type, gone.nonRetryable]).toEqual([Fail.AudienceDeleted, true]);
 
     await control('/tokens/revoke', { accessToken: t });
     const revoked = await failureOf(adapter.sendUsers(t, target(audience.id), rowsOf(3)));
-    expect([revoked.type, revoked.nonRetryable]).toEqual([Fail.InvalidToken, true]);
+    expect([revoked.type, revoked.nonRetryable]).toEqual([Fail.TokenInvalid, true]);
   });
 
   it('throttles past 6 requests a second per token, with x-ratelimit headers; another token is not affected', async () => {

@@ -1,17 +1,18 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { findOrCreateAudience } from '../../../activities/partners/audiences.js';
-import { toRow } from '../../../activities/partners/identifiers.js';
-import { tiktok } from '../../../activities/partners/tiktok/index.js';
-import type { PartnerAdapter } from '../../../activities/partners/types.js';
+import { findOrCreateAudience } from '../../../partners/audiences.js';
+import { toRow } from '../../../partners/identifiers.js';
+import { tiktok } from '../../../partners/tiktok/adapter.js';
+import type { AdapterCalls } from '../../../partners/definition.js';
 import { failureOf } from '../../helpers/failures.js';
 import { sandboxControl } from '../../helpers/sandbox.js';
 import { startSandbox, type RunningSandbox } from '../../../src/sandbox/server.js';
-import { Fail } from '../../../workflows/failures.js';
-import type { Row } from '../../../workflows/types.js';
+import { Fail } from '../../../domain/failures.js';
+import type { Row } from '../../../domain/types.js';
+import { partner } from '../../helpers/partners.js';
 
 let sandbox: RunningSandbox;
-let adapter: PartnerAdapter;
+let adapter: AdapterCalls;
 
 beforeAll(async () => {
   sandbox = await startSandbox('127.0.0.1', 0);
@@ -31,7 +32,9 @@ afterEach(() => {
 
 const control = sandboxControl(() => sandbox.url, 'tiktok');
 const rowsOf = (n: number): Row[] =>
-  Array.from({ length: n }, (_, i) => toRow('tiktok', ['email', 'phone'], { email: `u.ser${i}+x@example.com` })!);
+  Array.from({ length: n }, (_, i) =>
+    toRow(partner('tiktok'), ['email', 'phone'], { email: `u.ser${i}+x@example.com` })!,
+  );
 const target = (audienceId: string) => ({
   adAccountId: '7001',
   audienceId,
@@ -77,10 +80,10 @@ describe('TikTok adapter against the sandbox', () => {
     const limited = await failureOf(adapter.sendUsers(t, target(a.id), rowsOf(3)));
     expect([limited.type, limited.nextRetryDelay]).toEqual([Fail.RateLimited, 1_000]);
     await fetch(`${sandbox.url}/_sandbox/tiktok/audiences/${a.id}`, { method: 'DELETE' });
-    expect((await failureOf(adapter.sendUsers(t, target(a.id), rowsOf(3)))).type).toBe(Fail.AudienceGone);
+    expect((await failureOf(adapter.sendUsers(t, target(a.id), rowsOf(3)))).type).toBe(Fail.AudienceDeleted);
     await control('/tokens/revoke', { accessToken: t });
     const f = await failureOf(adapter.sendUsers(t, target(a.id), rowsOf(3)));
-    expect([f.type, f.nonRetryable]).toEqual([Fail.InvalidToken, true]);
+    expect([f.type, f.nonRetryable]).toEqual([Fail.TokenInvalid, true]);
   });
 
   it('holds one request rate for the whole app: two tokens together get the throttle answer past 10 a second', async () => {

@@ -1,0 +1,269 @@
+/**
+ * Meta's Custom Audience endpoints as the sandbox serves them (PARTNERS.md §2): errors as
+ * `{error: {code, error_subcode}}` with HTTP 400, the throttle with its usage header, invalid
+ * rows only counted inside a 200, and the rate counted per ad account.
+ */
+import { randomUUID } from 'node:crypto';
+import express, { Router, type Request, type Response } from 'express';
+import { memberKey, type SandboxState } from '../../src/sandbox/state.js';
+import { HEX64, authorizePage, text } from '../../src/sandbox/shared.js';
+import { enforced, type SandboxStandIn } from '../../src/sandbox/stand-in.js';
+import { guard } from '../../src/sandbox/guard.js';
+
+export interface FacebookSandboxOptions {
+  usersPerRequest: number;
+  requestsPerSecond: number;
+  hourlyQuota?: HourlyQuota;
+}
+
+const AD_ACCOUNTS = [
+  { id: 'act_601', name: 'Sandbox ad account 601' },
+  { id: 'act_602', name: 'Sandbox ad account 602' },
+];
+/** Our field names for Meta's multi-key schema; hashed keys must be 64-hex. */
+const KEY_FIELD: Record<string, { field: string; hashed: boolean }> = {
+  EMAIL: { field: 'email', hashed: true },
+  EMAIL_SHA256: { field: 'email', hashed: true },
+  PHONE: { field: 'phone', hashed: true },
+  PHONE_SHA256: { field: 'phone', hashed: true },
+  FN: { field: 'firstName', hashed: true },
+  LN: { field: 'lastName', hashed: true },
+  MADID: { field: 'madid', hashed: false },
+  MOBILE_ADVERTISER_ID: { field: 'madid', hashed: false },
+};
+
+/** Calls per ad account per hour: `base` + `perAudience` for each of its audiences. */
+export interface HourlyQuota {
+  base: number;
+  perAudience: number;
+}
+
+/** Meta's hourly custom-audience call quota on the Limited tier: 5,000 + 40 per audience (PARTNERS.md). */
+const LIMITED_TIER: HourlyQuota = { base: 5_000, perAudience: 40 };
+
+/** Calls per key over the last hour, in one-minute buckets (bounded memory at any rate). */
+class HourlyCounter {
+  private readonly buckets = new Map<string, Map<number, number>>();
+
+  /** Counts a call at `now`; answers the key's calls in the hour up to it. */
+  add(key: string, now: number): number {
+    const minute = Math.floor(now / 60_000);
+    let b = this.buckets.get(key);
+    if (!b) this.buckets.set(key, (b = new Map<number, number>()));
+    b.set(minute, (b.get(minute) ?? 0) + 1);
+    let sum = 0;
+    for (const [m, n] of b) {
+      if (minute - m >= 60) b.delete(m);
+      else sum += n;
+    }
+    return sum;
+  }
+}
+
+/** Meta's custom audiences per ad account. */
+const MAX_AUDIENCES = 500;
+
+/** `X-Business-Use-Case-Usage`: per business id, the usage of each quota in percent. */
+const usageHeader = (business: string, percent: number, regainMinutes: number) =>
+  JSON.stringify({
+    [business]: [
+      {
+        type: 'custom_audience',
+        call_count: percent,
+        total_cputime: Math.round(percent / 2),
+        total_time: Math.round(percent / 2),
+        estimated_time_to_regain_access: regainMinutes,
+      },
+    ],
+  });
+
+const graphError = (res: Response, code: number, message: string, subcode?: number, type = 'OAuthException') =>
+  res
+    .status(400)
+    .json({ error: { message, type, code, ...(subcode ? { error_subcode: subcode } : {}), fbtrace_id: randomUUID() } });
+
+const tokenOf = (req: Request): string | undefined =>
+  req.header('authorization')?.replace(/^Bearer\s+/i, '') || text(req.query.access_token) || undefined;
+
+export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions): Router {
+  const r = Router();
+  const audiences = () => state.audiencesOf('facebook');
+
+  r.get('/dialog/oauth', authorizePage(state, 'code'));
+
+  const graph = Router();
+  graph.get('/oauth/access_token', (req, res) => {
+    const code = text(req.query.code);
+    const exchange = text(req.query.fb_exchange_token);
+    if (code ? !state.codes.delete(code) : !state.tokenValid(exchange)) {
+      return void graphError(res, 100, 'Invalid verification code format.', 36007);
+    }
+    res.json({ access_token: state.newToken(), token_type: 'bearer', expires_in: 5_183_944 });
+  });
+
+  /** The ad account a request's rate is counted against. */
+  const accountOf = (req: Request): string => {
+    const node = req.path.split('/')[1] ?? '';
+    if (node.startsWith('act_')) return node;
+    const audience = audiences().get(node);
+    return audience ? `act_${audience.adAccountId}` : 'me';
+  };
+  // Counted when the request arrives, before its body is read: as a partner's gateway does.
+  graph.use(
+    guard(state, {
+      partner: 'facebook',
+      requestsPerSecond: o.requestsPerSecond,
+      token: tokenOf,
+      key: accountOf,
+      invalidToken: (res) =>
+        graphError(res, 190, 'Error validating access token: The session has been invalidated.', 460),
+      throttled: (res, after) => {
+        const minutes = after === undefined ? 0 : Math.max(1, Math.ceil(after / 60));
+        res.setHeader('x-business-use-case-usage', usageHeader('throttled', 100, minutes));
+        graphError(res, 17, 'User request limit reached', 2446079);
+      },
+      serverError: (res, status) =>
+        res.status(status).json({ error: { message: 'An unknown error occurred', code: 1, type: 'OAuthException' } }),
+    }),
+  );
+  graph.use(express.json({ limit: '50mb' }));
+
+  // Like Meta, every answer says how much of the ad account's quota is used: its calls in the
+  // last hour against the hourly business-use-case quota (PARTNERS.md: 5,000 + 40 per audience on
+  // the Limited tier), so a client can slow down before it runs out. The per-second limit above
+  // is the throttle; this is the budget behind it.
+  const hourly = new HourlyCounter();
+  graph.use((req, res, next) => {
+    const account = accountOf(req);
+    const { base, perAudience } = o.hourlyQuota ?? LIMITED_TIER;
+    const quota = base + perAudience * audienceCount(account);
+    const percent = Math.min(100, Math.round((hourly.add(account, Date.now()) / quota) * 100));
+    res.setHeader('x-business-use-case-usage', usageHeader(account, percent, 0));
+    next();
+  });
+
+  graph.get('/me/adaccounts', (_req, res) => res.json({ data: AD_ACCOUNTS, paging: {} }));
+
+  /** The first ad account of every token has the Custom Audience terms accepted, the second not (API.md). */
+  const controlled = (id: string) => state.adAccounts.get(id) ?? state.adAccounts.get(`act_${id}`);
+  const termsAccepted = (id: string) => controlled(id)?.termsAccepted ?? id === AD_ACCOUNTS[0]!.id.slice(4);
+  const audienceCount = (id: string) =>
+    controlled(id)?.audienceCount ?? [...audiences().values()].filter((a) => a.adAccountId === id).length;
+
+  graph.get('/:account', (req, res, next) => {
+    if (!req.params.account.startsWith('act_')) return void next();
+    const id = req.params.account.slice(4);
+    const known = AD_ACCOUNTS.find((a) => a.id === req.params.account);
+    if (!known)
+      return void graphError(res, 100, 'Unsupported get request. Object does not exist.', 33, 'GraphMethodException');
+    res.json({ id: known.id, name: known.name, tos_accepted: termsAccepted(id) ? { custom_audience_tos: 1 } : {} });
+  });
+
+  graph.get('/:account/customaudiences', (req, res) => {
+    const id = req.params.account.replace(/^act_/, '');
+    const list = [...audiences().values()]
+      .filter((a) => a.adAccountId === id)
+      .map((a) => ({ id: a.id, name: a.name, is_value_based: a.valueBased }));
+    res.json({
+      data: list,
+      paging: {},
+      ...(text(req.query.summary) ? { summary: { total_count: audienceCount(id) } } : {}),
+    });
+  });
+  graph.post('/:account/customaudiences', (req, res) => {
+    const b = req.body as { name?: string; subtype?: string };
+    const id = req.params.account.replace(/^act_/, '');
+    if (!b.name || b.subtype !== 'CUSTOM')
+      return void graphError(res, 100, 'Invalid parameter', undefined, 'GraphMethodException');
+    // The real codes for these two are unconfirmed (PARTNERS.md); the shapes are Meta's.
+    if (!termsAccepted(id))
+      return void graphError(res, 2663, 'Terms of service has not been accepted.', 1870090, 'GraphMethodException');
+    if (audienceCount(id) >= MAX_AUDIENCES)
+      return void graphError(
+        res,
+        2654,
+        `The ad account has reached its limit of ${MAX_AUDIENCES} custom audiences.`,
+        1713011,
+        'GraphMethodException',
+      );
+    res.json({ id: state.createAudience('facebook', id, b.name).id });
+  });
+
+  graph.get('/:id', (req, res) => {
+    const a = audiences().get(req.params.id);
+    if (!a)
+      return void graphError(res, 100, 'Unsupported get request. Object does not exist.', 33, 'GraphMethodException');
+    res.json({
+      id: a.id,
+      name: a.name,
+      is_value_based: a.valueBased,
+      operation_status: { code: 200, description: 'Normal' },
+    });
+  });
+
+  const users = (action: 'add' | 'remove') => (req: Request, res: Response) => {
+    const a = audiences().get(text(req.params.id));
+    if (!a) return void graphError(res, 100, 'Custom Audience Has Been Deleted', 1487366);
+    const payload = (req.body as { payload?: { schema?: string | string[]; data?: unknown[] } }).payload;
+    const schema = typeof payload?.schema === 'string' ? [payload.schema] : (payload?.schema ?? []);
+    const data = payload?.data ?? [];
+    if (!schema.length || schema.some((k) => !KEY_FIELD[k]))
+      return void graphError(res, 100, 'Invalid schema', 1870053);
+    if (data.length > o.usersPerRequest) {
+      state.countRejected('facebook', 100);
+      return void graphError(res, 100, `At most ${o.usersPerRequest} users per request`, 1870050);
+    }
+    state.countUsers('facebook', data.length);
+    let invalid = 0;
+    for (const raw of data) {
+      const values = Array.isArray(raw) ? raw : [raw];
+      const member: Record<string, string> = {};
+      let bad = false;
+      schema.forEach((k, i) => {
+        const v = text(values[i]);
+        if (!v) return;
+        const { field, hashed } = KEY_FIELD[k]!;
+        if (hashed && !HEX64.test(v)) bad = true;
+        else member[field] = v;
+      });
+      if (bad || !Object.keys(member).length) {
+        invalid++;
+        continue;
+      }
+      if (action === 'add') a.members.set(memberKey(member), member);
+      else a.members.delete(memberKey(member));
+    }
+    res.json({
+      audience_id: a.id,
+      session_id: randomUUID(),
+      num_received: data.length - invalid,
+      num_invalid_entries: invalid,
+      invalid_entry_samples: {},
+    });
+  };
+  graph.post('/:id/users', users('add'));
+  graph.delete('/:id/users', users('remove'));
+
+  r.use('/v25.0', graph);
+  return r;
+}
+
+/**
+ * Meta publishes 10,000 records per `/{id}/users` call and an hourly business-use-case budget per
+ * ad account; it publishes no per-second rate, so the stand-in holds 10 a second per ad account
+ * as well, the pace the hourly budget allows a busy account.
+ */
+export const facebookStandIn: SandboxStandIn = {
+  published: {
+    usersPerRequest: 10_000,
+    requestsPerSecond: 10,
+    scope: 'adAccount',
+    source: 'developers.facebook.com/docs/marketing-api/reference/custom-audience/users; …/overview/rate-limiting',
+  },
+  routes: (state, options) =>
+    facebookSandbox(state, {
+      usersPerRequest: facebookStandIn.published.usersPerRequest,
+      requestsPerSecond: enforced(facebookStandIn.published.requestsPerSecond, options) ?? Infinity,
+      ...(options.facebookHourlyQuota ? { hourlyQuota: options.facebookHourlyQuota } : {}),
+    }),
+};

@@ -1,0 +1,43 @@
+/** LinkedIn, declared once: its DMP segments, their rules and where its settings come from. */
+import { definePartner } from '../definition.js';
+import { hashed, normalize, plain } from '../identifiers.js';
+import { linkedinStandIn } from './sandbox.js';
+import { linkedin as linkedinAdapter } from './adapter.js';
+import { LINKEDIN_VERSION } from './api.js';
+
+export const linkedin = definePartner({
+  id: 'linkedin',
+  label: 'LinkedIn',
+  capabilities: {
+    id: 'linkedin',
+    maxUsersPerRequest: 5_000,
+    requestsPerSecond: 10,
+    rateLimitScope: 'connection',
+    fields: ['email', 'gaid', 'firstName', 'lastName'],
+    fieldPairs: [['firstName', 'lastName']],
+    canRemove: true,
+    createsAudienceWithFirstRecords: false,
+    minimumAudienceSize: 300,
+  },
+  identifiers: {
+    email: hashed(normalize.email),
+    gaid: plain(normalize.adId),
+    firstName: plain(normalize.plainName),
+    lastName: plain(normalize.plainName),
+  },
+  api: { version: LINKEDIN_VERSION, source: 'learn.microsoft.com/en-us/linkedin/marketing/versioning' },
+  env: {
+    urls: {
+      rest: { key: 'LINKEDIN_REST_URL', sandbox: '/linkedin/rest' },
+      oauth: { key: 'LINKEDIN_OAUTH_URL', sandbox: '/linkedin/oauth/v2' },
+      authorize: { key: 'LINKEDIN_AUTHORIZE_URL', sandbox: '/linkedin/oauth/v2/authorization' },
+    },
+    secrets: {
+      clientId: { key: 'LINKEDIN_CLIENT_ID', sandbox: 'sandbox' },
+      clientSecret: { key: 'LINKEDIN_CLIENT_SECRET', sandbox: 'sandbox' },
+    },
+  },
+  createAdapter: ({ urls, secrets }, agent) => linkedinAdapter({ ...urls, ...secrets }, agent),
+  sandbox: linkedinStandIn,
+  sandboxAdAccountId: '501',
+});

@@ -1,0 +1,181 @@
+/**
+ * LinkedIn's DMP segment API as the sandbox serves it (paths, bodies and errors of
+ * PARTNERS.md §1). A new segment answers 404 until `segmentReadyMs` has passed, as the real one does.
+ */
+import { randomUUID } from 'node:crypto';
+import express, { Router, type Request } from 'express';
+import { memberKey, type SandboxAudience, type SandboxState } from '../../src/sandbox/state.js';
+import { HEX64, authorizePage, text } from '../../src/sandbox/shared.js';
+import { enforced, type SandboxStandIn } from '../../src/sandbox/stand-in.js';
+import { guard, tokenId } from '../../src/sandbox/guard.js';
+
+export interface LinkedInSandboxOptions {
+  segmentReadyMs: number;
+  usersPerRequest: number;
+  requestsPerSecond: number;
+  /** A per-minute quota on top (undefined: none). */
+  requestsPerMinute?: number;
+}
+
+const AD_ACCOUNTS = ['501', '502'];
+const urn = (id: string) => `urn:li:sponsoredAccount:${id}`;
+const bearer = (req: Request) => req.header('authorization')?.replace(/^Bearer\s+/i, '');
+
+export function linkedinSandbox(state: SandboxState, o: LinkedInSandboxOptions): Router {
+  const r = Router();
+  const segments = () => state.audiencesOf('linkedin');
+
+  r.get('/oauth/v2/authorization', authorizePage(state, 'code'));
+
+  r.post('/oauth/v2/accessToken', express.urlencoded({ extended: false }), (req, res) => {
+    const body = req.body as Record<string, string | undefined>;
+    const grant = body.grant_type;
+    const known =
+      (grant === 'authorization_code' && body.code && state.codes.delete(body.code)) ||
+      (grant === 'refresh_token' && body.refresh_token && state.refreshTokens.delete(body.refresh_token));
+    if (!known)
+      return void res
+        .status(400)
+        .json({ error: 'invalid_grant', error_description: 'The code or refresh token is not valid.' });
+    const refresh = `sbx-refresh-${randomUUID()}`;
+    state.refreshTokens.set(refresh, 'linkedin');
+    res.json({
+      access_token: state.newToken(),
+      expires_in: 5_184_000,
+      refresh_token: refresh,
+      refresh_token_expires_in: 31_536_000,
+    });
+  });
+
+  const rest = Router();
+  // Counted when the request arrives, before its body is read: as a partner's gateway does.
+  rest.use(
+    guard(state, {
+      partner: 'linkedin',
+      requestsPerSecond: o.requestsPerSecond,
+      requestsPerMinute: o.requestsPerMinute,
+      token: bearer,
+      key: (_req, token) => tokenId(token), // per member token
+      invalidToken: (res) =>
+        res.status(401).json({ status: 401, serviceErrorCode: 65600, message: 'Invalid access token' }),
+      throttled: (res, after) => {
+        if (after !== undefined) res.setHeader('retry-after', String(after));
+        res
+          .status(429)
+          .json({ status: 429, message: 'Resource level throttle limit for calls to this resource is reached.' });
+      },
+      serverError: (res, status) => res.status(status).json({ status, message: 'Internal Server Error' }),
+    }),
+  );
+  rest.use(express.json({ limit: '50mb' }));
+
+  rest.get('/adAccountUsers', (req, res) => {
+    if (req.query.q !== 'authenticatedUser')
+      return void res.status(400).json({ status: 400, message: 'q=authenticatedUser is required' });
+    res.json({
+      elements: AD_ACCOUNTS.map((id) => ({ account: urn(id), role: 'CAMPAIGN_MANAGER', user: 'urn:li:person:sbx' })),
+    });
+  });
+
+  const ready = (s: SandboxAudience) => Date.now() - s.createdAt >= o.segmentReadyMs;
+  const view = (s: SandboxAudience) => ({
+    id: Number(s.id),
+    name: s.name,
+    account: urn(s.adAccountId),
+    type: 'USER',
+    destinations: [{ destination: 'LINKEDIN', status: ready(s) ? 'READY' : 'BUILDING' }],
+  });
+
+  rest.post('/dmpSegments', (req, res) => {
+    const b = req.body as { name?: string; account?: string; type?: string };
+    const account = b.account?.match(/^urn:li:sponsoredAccount:(\d+)$/)?.[1];
+    if (!b.name || !account || b.type !== 'USER') {
+      state.countRejected('linkedin', 400);
+      return void res.status(400).json({ status: 400, message: 'name, account and type USER are required' });
+    }
+    const s = state.createAudience('linkedin', account, b.name);
+    res
+      .status(201)
+      .setHeader('x-restli-id', s.id)
+      .json({ id: Number(s.id) });
+  });
+
+  rest.get('/dmpSegments', (req, res) => {
+    const account = text(req.query.account);
+    if (req.query.q !== 'account' || !account)
+      return void res.status(400).json({ status: 400, message: 'q=account&account= is required' });
+    res.json({ elements: [...segments().values()].filter((s) => urn(s.adAccountId) === account).map(view) });
+  });
+
+  rest.get('/dmpSegments/:id', (req, res) => {
+    const s = segments().get(req.params.id);
+    if (!s || !ready(s)) return void res.status(404).json({ status: 404, message: 'Not Found' });
+    res.json(view(s));
+  });
+
+  rest.post('/dmpSegments/:id/users', (req, res) => {
+    const s = segments().get(req.params.id);
+    if (req.header('x-restli-method')?.toUpperCase() !== 'BATCH_CREATE') {
+      return void res.status(400).json({ status: 400, message: 'X-RestLi-Method: BATCH_CREATE is required' });
+    }
+    if (!s || !ready(s)) {
+      state.countRejected('linkedin', 404);
+      return void res.status(404).json({ status: 404, message: 'Not Found' });
+    }
+    const elements = (req.body as { elements?: unknown[] }).elements ?? [];
+    if (elements.length > o.usersPerRequest) {
+      state.countRejected('linkedin', 400);
+      return void res.status(400).json({ status: 400, message: `At most ${o.usersPerRequest} elements per request` });
+    }
+    state.countUsers('linkedin', elements.length);
+    res.json({ elements: elements.map((e) => applyElement(s, e)) });
+  });
+
+  r.use('/rest', rest);
+  return r;
+}
+
+interface Element {
+  action?: string;
+  userIds?: { idType?: string; idValue?: string }[];
+  firstName?: string;
+  lastName?: string;
+}
+
+/** One user: validated like LinkedIn (hash format, known id types), then added or removed. */
+function applyElement(s: SandboxAudience, raw: unknown): { status: number; message?: string } {
+  const e = raw as Element;
+  const member: Record<string, string> = {};
+  for (const id of e.userIds ?? []) {
+    if (id.idType === 'SHA256_EMAIL' && id.idValue && HEX64.test(id.idValue)) member.email = id.idValue;
+    else if (id.idType === 'GOOGLE_AID' && id.idValue) member.gaid = id.idValue;
+    else return { status: 400, message: `Invalid ${id.idType ?? 'id'} value` };
+  }
+  if (e.firstName && e.lastName) {
+    member.firstName = e.firstName;
+    member.lastName = e.lastName;
+  }
+  if (Object.keys(member).length === 0) return { status: 400, message: 'No user id and no first and last name' };
+  if (e.action === 'ADD') s.members.set(memberKey(member), member);
+  else if (e.action === 'REMOVE') s.members.delete(memberKey(member));
+  else return { status: 400, message: 'action must be ADD or REMOVE' };
+  return { status: 201 };
+}
+
+/** LinkedIn publishes 600 calls a minute per member on `/dmpSegments/{id}/users`; 5,000 users a call is its documented practice. */
+export const linkedinStandIn: SandboxStandIn = {
+  published: {
+    usersPerRequest: 5_000,
+    requestsPerSecond: 10,
+    requestsPerMinute: 600,
+    scope: 'connection',
+    source: 'learn.microsoft.com/en-us/linkedin/marketing/matched-audiences/create-and-manage-segment-users',
+  },
+  routes: (state, options) =>
+    linkedinSandbox(state, {
+      segmentReadyMs: options.linkedinSegmentReadyMs ?? 0,
+      usersPerRequest: linkedinStandIn.published.usersPerRequest,
+      requestsPerSecond: enforced(linkedinStandIn.published.requestsPerSecond, options) ?? Infinity,
+      requestsPerMinute: enforced(linkedinStandIn.published.requestsPerMinute, options),
+    }),
+};

@@ -1,0 +1,114 @@
+/** TikTok custom audiences (PARTNERS.md §4). TikTok cannot remove users; its tokens never expire. */
+import type { Agent } from 'undici';
+import type { Row } from '../../domain/types.js';
+import { toFailure, type Answer } from '../answers.js';
+import { partnerAgent } from '../http.js';
+import { consentUrl } from '../oauth.js';
+import type { AdapterCalls } from '../definition.js';
+import { exchangeCode, tiktokApi, type TikTokApp, type TikTokUrls } from './api.js';
+import { classifyTikTok } from './classify.js';
+
+export type TikTokConfig = TikTokUrls &
+  TikTokApp & {
+    /** The consent page, e.g. https://business-api.tiktok.com/portal/auth */
+    authorize: string;
+  };
+
+interface Details {
+  audience_id: string;
+  name: string;
+}
+
+function ok(answer: Answer): { data?: unknown } {
+  const c = classifyTikTok(answer);
+  if (c.kind !== 'ok') throw toFailure(c);
+  return answer.body as { data?: unknown };
+}
+
+const HEX64 = /^[a-f0-9]{64}$/;
+
+export function tiktok(config: TikTokConfig, agent: Agent = partnerAgent()): AdapterCalls {
+  const api = (token: string) => tiktokApi(agent, config, config, token);
+
+  async function findByName(token: string, advertiserId: string, name: string): Promise<Details | undefined> {
+    for (let page = 1; page <= 100; page++) {
+      const data = ok(await api(token).audiencesPage(advertiserId, page)).data as {
+        list?: Details[];
+        page_info?: { total_page?: number };
+      };
+      const hit = data.list?.find((a) => a.name === name);
+      if (hit) return hit;
+      if (page >= (data.page_info?.total_page ?? 1)) return undefined;
+    }
+    return undefined;
+  }
+
+  return {
+    id: 'tiktok',
+
+    async listAdAccounts(token) {
+      const data = ok(await api(token).advertisers()).data as {
+        list?: { advertiser_id: string; advertiser_name: string }[];
+      };
+      return (data.list ?? []).map((a) => ({ id: a.advertiser_id, name: a.advertiser_name }));
+    },
+
+    async findAudience(token, advertiserId, ref) {
+      if ('id' in ref) {
+        const answer = await api(token).audience(advertiserId, ref.id);
+        if (classifyTikTok(answer).kind === 'maybe_gone') return null;
+        const data = ok(answer).data as { list?: { audience_details: Details }[] };
+        const d = data.list?.[0]?.audience_details;
+        return d ? { id: d.audience_id, name: d.name } : null;
+      }
+      const hit = await findByName(token, advertiserId, ref.name.slice(0, 70));
+      return hit ? { id: hit.audience_id, name: hit.name } : null;
+    },
+
+    async createAudience(token, advertiserId, name) {
+      const data = ok(await api(token).create(advertiserId, name.slice(0, 70))).data as { audience_id: string };
+      return { id: String(data.audience_id), name: name.slice(0, 70) };
+    },
+
+    async sendUsers(token, target, rows) {
+      // A user whose every id is malformed is refused here, one by one, instead of failing the request.
+      const valid: Row[] = rows.filter((row) => row.some((v) => v !== null && HEX64.test(v)));
+      const invalid = rows.length - valid.length;
+      if (valid.length === 0) return { synced: 0, invalid };
+      const answer = await api(token).mapping(
+        target.adAccountId,
+        target.audienceId,
+        target.action,
+        target.fields,
+        valid,
+      );
+      const c = classifyTikTok(answer);
+      if (c.kind === 'maybe_gone') {
+        // 40002/40007 also mean "still processing": gone only if a lookup cannot find it.
+        const exists = (await api(token).audience(target.adAccountId, target.audienceId)).body as { code?: number };
+        throw toFailure(
+          exists.code === 40007
+            ? { kind: 'gone', message: 'The TikTok audience no longer exists.' }
+            : { kind: 'transient', message: c.message },
+        );
+      }
+      if (c.kind !== 'ok') throw toFailure(c);
+      return { synced: valid.length, invalid };
+    },
+
+    authorizeUrl(state, redirectUri) {
+      return consentUrl(config.authorize, { app_id: config.appId, state, redirect_uri: redirectUri });
+    },
+
+    async exchangeCode(code) {
+      const data = ok(await exchangeCode(agent, config, config, code)).data as { access_token: string };
+      return { accessToken: data.access_token }; // TikTok tokens never expire and have no refresh
+    },
+
+    refresh() {
+      return Promise.reject(
+        toFailure({ kind: 'rejected', message: 'TikTok tokens cannot be refreshed (error 40107).' }),
+      );
+    },
+  };
+}
