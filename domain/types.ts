@@ -25,7 +25,7 @@ export type ConnectionStatus = 'connected' | 'invalid_token' | 'disconnected';
 /** The audience a step syncs into: an existing one by id, or one found (or created) by name. */
 export type AudienceRef = { id: string } | { name: string; create: boolean };
 
-/** Who may be sent (API.md): users failing it are Not Synced `no_consent`. Checked by the API at entry. */
+/** Who may be sent (docs/api.md): users failing it are Not Synced `no_consent`. Checked by the API at entry. */
 export interface Consent {
   requireAdTracking?: boolean;
   optInAttribute?: string;
@@ -77,7 +77,7 @@ export interface StepMetrics {
   errored: number;
 }
 
-/** What the metrics query answers: everything API.md's Step shows except the config echo. */
+/** What the metrics query answers: everything docs/api.md's Step shows except the config echo. */
 export interface StepView {
   state: StepStatus;
   config: StepConfig | null;

@@ -31,7 +31,7 @@ export const MAX_BATCH_ROW_BYTES = MAX_CHILD_INPUT_BYTES - BATCH_ENVELOPE_BYTES;
  * request's worth is sent first. With the keys (≤ 10,000 × 34 B) the carried state stays < 1 MB.
  */
 export const MAX_CARRIED_BUFFER_BYTES = MAX_BATCH_ROW_BYTES;
-/** Idempotency keys are remembered this long (API.md: at least 24 h)… */
+/** Idempotency keys are remembered this long (docs/api.md: at least 24 h)… */
 export const KEY_TTL_MS = 24 * 60 * 60 * 1000;
 /** …and at most this many per step, so the carried state stays small (16 hex chars each). */
 export const MAX_KEYS = 10_000;

@@ -1,4 +1,4 @@
-/** Meta Custom Audiences (PARTNERS.md §2). Long-lived tokens are re-exchanged, never refreshed. */
+/** Meta Custom Audiences (docs/partners.md §2). Long-lived tokens are re-exchanged, never refreshed. */
 import type { Agent } from 'undici';
 import type { Credentials } from '../../domain/messages.js';
 import { toFailure, type Answer } from '../answers.js';

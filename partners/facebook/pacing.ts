@@ -1,5 +1,5 @@
 /**
- * Facebook pacing (PARTNERS.md): every answer carries `X-Business-Use-Case-Usage`; above 75 %
+ * Facebook pacing (docs/partners.md): every answer carries `X-Business-Use-Case-Usage`; above 75 %
  * of any quota the adapter spaces its next calls on that ad account, more the nearer the quota
  * is to full, instead of running into the throttle.
  */

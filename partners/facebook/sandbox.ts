@@ -1,5 +1,5 @@
 /**
- * Meta's Custom Audience endpoints as the sandbox serves them (PARTNERS.md §2): errors as
+ * Meta's Custom Audience endpoints as the sandbox serves them (docs/partners.md §2): errors as
  * `{error: {code, error_subcode}}` with HTTP 400, the throttle with its usage header, invalid
  * rows only counted inside a 200, and the rate counted per ad account.
  */
@@ -38,7 +38,7 @@ export interface HourlyQuota {
   perAudience: number;
 }
 
-/** Meta's hourly custom-audience call quota on the Limited tier: 5,000 + 40 per audience (PARTNERS.md). */
+/** Meta's hourly custom-audience call quota on the Limited tier: 5,000 + 40 per audience (docs/partners.md). */
 const LIMITED_TIER: HourlyQuota = { base: 5_000, perAudience: 40 };
 
 /** Calls per key over the last hour, in one-minute buckets (bounded memory at any rate). */
@@ -129,7 +129,7 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
   graph.use(express.json({ limit: '50mb' }));
 
   // Like Meta, every answer says how much of the ad account's quota is used: its calls in the
-  // last hour against the hourly business-use-case quota (PARTNERS.md: 5,000 + 40 per audience on
+  // last hour against the hourly business-use-case quota (docs/partners.md: 5,000 + 40 per audience on
   // the Limited tier), so a client can slow down before it runs out. The per-second limit above
   // is the throttle; this is the budget behind it.
   const hourly = new HourlyCounter();
@@ -144,7 +144,7 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
 
   graph.get('/me/adaccounts', (_req, res) => res.json({ data: AD_ACCOUNTS, paging: {} }));
 
-  /** The first ad account of every token has the Custom Audience terms accepted, the second not (API.md). */
+  /** The first ad account of every token has the Custom Audience terms accepted, the second not (docs/api.md). */
   const controlled = (id: string) => state.adAccounts.get(id) ?? state.adAccounts.get(`act_${id}`);
   const termsAccepted = (id: string) => controlled(id)?.termsAccepted ?? id === AD_ACCOUNTS[0]!.id.slice(4);
   const audienceCount = (id: string) =>
@@ -175,7 +175,7 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
     const id = req.params.account.replace(/^act_/, '');
     if (!b.name || b.subtype !== 'CUSTOM')
       return void graphError(res, 100, 'Invalid parameter', undefined, 'GraphMethodException');
-    // The real codes for these two are unconfirmed (PARTNERS.md); the shapes are Meta's.
+    // The real codes for these two are unconfirmed (docs/partners.md); the shapes are Meta's.
     if (!termsAccepted(id))
       return void graphError(res, 2663, 'Terms of service has not been accepted.', 1870090, 'GraphMethodException');
     if (audienceCount(id) >= MAX_AUDIENCES)

@@ -1,4 +1,4 @@
-/** LinkedIn DMP segments (PARTNERS.md §1). */
+/** LinkedIn DMP segments (docs/partners.md §1). */
 import type { Agent } from 'undici';
 import type { Credentials } from '../../domain/messages.js';
 import { toFailure, type Answer } from '../answers.js';

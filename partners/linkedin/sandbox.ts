@@ -1,6 +1,6 @@
 /**
  * LinkedIn's DMP segment API as the sandbox serves it (paths, bodies and errors of
- * PARTNERS.md §1). A new segment answers 404 until `segmentReadyMs` has passed, as the real one does.
+ * docs/partners.md §1). A new segment answers 404 until `segmentReadyMs` has passed, as the real one does.
  */
 import { randomUUID } from 'node:crypto';
 import express, { Router, type Request } from 'express';

@@ -1,5 +1,5 @@
 /**
- * Pinterest customer lists (PARTNERS.md §3). A list holds one kind of identifier and can only be
+ * Pinterest customer lists (docs/partners.md §3). A list holds one kind of identifier and can only be
  * created with its first records; records are validated by Pinterest, which counts the ones it
  * refuses in the list's `exceptions`.
  */

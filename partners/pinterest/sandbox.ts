@@ -1,5 +1,5 @@
 /**
- * Pinterest's v5 customer-list API as the sandbox serves it (PARTNERS.md §3): Bearer tokens,
+ * Pinterest's v5 customer-list API as the sandbox serves it (docs/partners.md §3): Bearer tokens,
  * `{code, message}` errors, bookmark paging, lists created with their first records, records
  * validated one by one (refused ones counted in the list's `exceptions`), and a 429 with
  * `x-ratelimit-*` headers past the rate, counted per token.

@@ -1,4 +1,4 @@
-/** TikTok custom audiences (PARTNERS.md §4). TikTok cannot remove users; its tokens never expire. */
+/** TikTok custom audiences (docs/partners.md §4). TikTok cannot remove users; its tokens never expire. */
 import type { Agent } from 'undici';
 import type { Row } from '../../domain/types.js';
 import { toFailure, type Answer } from '../answers.js';

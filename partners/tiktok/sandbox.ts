@@ -1,5 +1,5 @@
 /**
- * TikTok's v1.3 segment API as the sandbox serves it (PARTNERS.md §4): `Access-Token` header,
+ * TikTok's v1.3 segment API as the sandbox serves it (docs/partners.md §4): `Access-Token` header,
  * trailing slashes, and every error inside an HTTP 200 with a `code`.
  */
 import { randomUUID } from 'node:crypto';

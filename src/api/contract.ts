@@ -1,5 +1,5 @@
 /**
- * Every route of API.md with its auth, body, query and answers — the one table the router is
+ * Every route of docs/api.md with its auth, body, query and answers — the one table the router is
  * checked against and `GET /openapi.json` is generated from.
  */
 import { z } from 'zod';

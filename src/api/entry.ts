@@ -57,7 +57,7 @@ export function planEntry(
   return { accepted: users.length, notSynced, parts };
 }
 
-/** Consent first (API.md): a user who has not given it is never sent, whatever their fields. */
+/** Consent first (docs/api.md): a user who has not given it is never sent, whatever their fields. */
 function notSyncedReason(user: z.infer<typeof User>, step: EntryStep): NotSyncedReason | null {
   const c = step.consent;
   if (c?.requireAdTracking && user.adTrackingEnabled !== true) return 'no_consent';

@@ -5,7 +5,7 @@ export interface ErrorDetail {
   [key: string]: unknown;
 }
 
-/** An answer the client gets as `{"error": {code, message, details?}}` (API.md). */
+/** An answer the client gets as `{"error": {code, message, details?}}` (docs/api.md). */
 export class ApiError extends Error {
   constructor(
     readonly status: number,

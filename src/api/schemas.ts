@@ -1,5 +1,5 @@
 /**
- * API.md's bodies and answers as zod schemas: the handlers parse with them and `openapi.json`
+ * docs/api.md's bodies and answers as zod schemas: the handlers parse with them and `openapi.json`
  * is generated from them, so the contract is written once.
  */
 import { z } from 'zod';
@@ -150,7 +150,7 @@ export const Timeline = z
   })
   .meta({ id: 'Timeline' });
 
-/** At most this many users per POST (API.md): more is 413 `too_many_users`. */
+/** At most this many users per POST (docs/api.md): more is 413 `too_many_users`. */
 export const MAX_USERS_PER_REQUEST = 10_000;
 const Text = z.string().max(1_024);
 export const User = z.strictObject({

@@ -2,7 +2,7 @@ import { isGrpcServiceError, type ConnectionLike } from '@temporalio/client';
 import { TemporalTimeout, withinTime } from '../temporal/client.js';
 import { ApiError } from './errors.js';
 
-/** API.md: Temporal unreachable → 503 within 5 s, never a hang. */
+/** docs/api.md: Temporal unreachable → 503 within 5 s, never a hang. */
 const TIMEOUT_MS = 4_500;
 
 /** gRPC codes meaning "could not get an answer": CANCELLED, DEADLINE_EXCEEDED, UNAVAILABLE. */

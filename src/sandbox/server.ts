@@ -1,6 +1,6 @@
 /**
  * The sandbox partners: one local HTTP server speaking each partner's real endpoints under
- * `/<partner>`, plus the control and inspection endpoints of API.md under `/_sandbox`.
+ * `/<partner>`, plus the control and inspection endpoints of docs/api.md under `/_sandbox`.
  * Loopback only. It shares no code with the adapters: it is what they are tested against.
  */
 import { once } from 'node:events';

@@ -24,7 +24,7 @@ export interface Fault {
   delayMs?: number;
 }
 
-/** Faults at random, on a share of every partner's requests: tests set `state.randomFaults` (not in API.md's controls). */
+/** Faults at random, on a share of every partner's requests: tests set `state.randomFaults` (not in docs/api.md's controls). */
 export interface RandomFaults {
   /** Share of requests (0–1) that meet a fault. */
   rate: number;

@@ -11,7 +11,7 @@ import { spawnServer, type ServerProcess } from './process.js';
 type AttributeKey = { name: string; type: SearchAttributeType };
 
 /**
- * Partner rate limits are held by the server (PARTNERS.md): per-key limits need task-queue
+ * Partner rate limits are held by the server (docs/partners.md): per-key limits need task-queue
  * fairness, and one partition per queue keeps a queue's rate from being spread over several
  * token buckets (which lets one second briefly see more than the limit).
  */

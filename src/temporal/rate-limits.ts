@@ -1,5 +1,5 @@
 /**
- * Partner rate limits, held by the Temporal server (PARTNERS.md): each partner's activities run
+ * Partner rate limits, held by the Temporal server (docs/partners.md): each partner's activities run
  * on a queue of their own; the server dispatches that queue's tasks no faster than the limit,
  * per fairness key (the connection or ad account the partner counts by; see `rateLimitKey`),
  * or for the whole queue when the partner counts the whole app. Any number of workers share it.

@@ -10,7 +10,7 @@ import { connectWithToken, newWorkspace, startApiStack, type ApiStack } from '..
 import { connectDevServer } from '../helpers/temporal.js';
 import { partner } from '../helpers/partners.js';
 
-// The HTTP API of API.md over real sockets: dev server, workers for every partner, sandbox partners.
+// The HTTP API of docs/api.md over real sockets: dev server, workers for every partner, sandbox partners.
 let env: TestWorkflowEnvironment;
 let sandbox: RunningSandbox;
 let api: ApiStack;
@@ -346,7 +346,7 @@ describe('HTTP API: launch refusals', () => {
 });
 
 describe('HTTP API: errors and tenancy', () => {
-  it('answers each 4xx of API.md in the error envelope', { timeout: 60_000 }, async () => {
+  it('answers each 4xx of docs/api.md in the error envelope', { timeout: 60_000 }, async () => {
     const key = await workspace();
     await connected(key, 'linkedin', '501');
     const launch = await api.call('PUT', stepPath(), key, launchBody('linkedin', '501', 'errors'));

@@ -43,7 +43,7 @@ describe('GET /healthz', () => {
   it('answers 503 unavailable within 5 s when Temporal is down, never hangs', async () => {
     const api = await serve(`127.0.0.1:${await freePort()}`);
     try {
-      // API.md: 503 within 5 s, never a hang; the abort turns a hang into a failure.
+      // docs/api.md: 503 within 5 s, never a hang; the abort turns a hang into a failure.
       const res = await fetch(`${api.url}/healthz`, { signal: AbortSignal.timeout(5_000) });
       expect(res.status).toBe(503);
       expect(await res.json()).toEqual({ error: { code: 'unavailable', message: 'Temporal is not reachable.' } });

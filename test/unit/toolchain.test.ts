@@ -38,7 +38,7 @@ function bareContext(over: Partial<ToolchainContext> = {}): ToolchainContext & {
   };
 }
 
-describe('resolveBinary: the order of DESIGN.md', () => {
+describe('resolveBinary: the order of docs/architecture.md', () => {
   it('uses the explicit env path first, before PATH or the cache', async () => {
     const explicit = await executable(join(root, 'mine', 'temporal'));
     await executable(join(emptyBin, 'temporal'));

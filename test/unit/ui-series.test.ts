@@ -8,10 +8,12 @@ import {
   audienceWords,
   connectionStatusWords,
   partnerName,
+  setPartnerLabels,
   reasonRows,
   reasonWords,
   stepStateWords,
 } from '../../ui/src/words.js';
+import { PARTNER_REGISTRY } from '../../partners/registry.js';
 
 const T0 = Date.parse('2026-11-30T10:00:00Z');
 const MIN = 60_000;
@@ -162,6 +164,8 @@ describe('ui words', () => {
       reconnect: true,
     });
     expect(connectionStatusWords('disconnected').reconnect).toBe(true);
+    // Labels come from GET /v1/partners, which reads them from the registry.
+    setPartnerLabels(PARTNER_REGISTRY.definitions.map(({ id, label }) => ({ id, label })));
     expect(partnerName('tiktok')).toBe('TikTok');
     expect(partnerName('myspace')).toBe('myspace');
   });

@@ -18,6 +18,7 @@ export class ApiError extends Error {
 }
 
 export interface Api {
+  partners(): Promise<{ id: string; label: string }[]>;
   connections(): Promise<Connection[]>;
   steps(): Promise<StepSummary[]>;
   step(ref: StepRef): Promise<StepDetail>;
@@ -48,6 +49,7 @@ export function createApi(workspaceKey: string): Api {
     `/v1/canvases/${encodeURIComponent(ref.canvasId)}/steps/${encodeURIComponent(ref.stepId)}`;
 
   return {
+    partners: async () => (await get<{ partners: { id: string; label: string }[] }>('/v1/partners')).partners,
     connections: async () => (await get<{ connections: Connection[] }>('/v1/connections')).connections,
     steps: async () => (await get<{ steps: StepSummary[] }>('/v1/steps')).steps,
     step: (ref) => get<StepDetail>(stepPath(ref)),

@@ -10,6 +10,7 @@ import { clearSteps, markSelectedStep, onStepSelected, renderSteps } from './ste
 import { hhmmss } from './time.js';
 import { TimelineChart } from './timeline-chart.js';
 import type { StepRef, StepSummary } from './types.js';
+import { setPartnerLabels } from './words.js';
 
 /** Wires the page: sign-in, sign-out, step selection and the refresh every 5 seconds. */
 
@@ -84,8 +85,13 @@ function selectedStep(steps: readonly StepSummary[]): StepRef | undefined {
 
 async function refresh(current: Session): Promise<void> {
   try {
-    const [connections, steps] = await Promise.all([current.api.connections(), current.api.steps()]);
+    const [partners, connections, steps] = await Promise.all([
+      current.api.partners(),
+      current.api.connections(),
+      current.api.steps(),
+    ]);
     if (!current.active) return;
+    setPartnerLabels(partners);
     const selected = selectedStep(steps);
     renderConnections(connections);
     renderSteps(steps, selected && stepKey(selected));

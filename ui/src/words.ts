@@ -17,15 +17,15 @@ export const METRICS: readonly { key: keyof Metrics; label: string }[] = [
   { key: 'errored', label: 'Users Errored' },
 ];
 
-const PARTNERS: Record<string, string> = {
-  linkedin: 'LinkedIn',
-  facebook: 'Facebook',
-  pinterest: 'Pinterest',
-  tiktok: 'TikTok',
-};
+/** Partner labels, as GET /v1/partners gives them (the registry's); an id stands in until they arrive. */
+const partnerLabels = new Map<string, string>();
+
+export function setPartnerLabels(partners: { id: string; label: string }[]): void {
+  for (const p of partners) partnerLabels.set(p.id, p.label);
+}
 
 export function partnerName(partner: string): string {
-  return PARTNERS[partner] ?? partner;
+  return partnerLabels.get(partner) ?? partner;
 }
 
 export interface StateWords {

@@ -28,7 +28,7 @@ const notConnected = (partner: string) =>
 const invalidState = () =>
   new ApiError(400, 'invalid_state', 'The authorization state is invalid, already used or expired; start again.');
 
-/** API.md's Connection (never a token). */
+/** docs/api.md's Connection (never a token). */
 export function connectionBody(partner: PartnerId, v: ConnectionView) {
   return {
     partner,

