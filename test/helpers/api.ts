@@ -4,7 +4,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { expect, inject } from 'vitest';
 import { createActivities } from '../../activities/index.js';
-import { createPartners } from '../../partners/registry.js';
+import { PARTNER_REGISTRY, type PartnerRegistry } from '../../partners/registry.js';
 import { createApp } from '../../src/api/app.js';
 import { answerClientErrors } from '../../src/api/client-errors.js';
 import type { RunningSandbox } from '../../src/sandbox/server.js';
@@ -16,7 +16,6 @@ import { partnerTaskQueue } from '../../domain/ids.js';
 import type { PartnerId } from '../../domain/types.js';
 import { freePort } from './ports.js';
 import { uniqueTaskQueue } from './temporal.js';
-import { PARTNER_IDS } from './partners.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 export const OPERATOR_KEY = 'test-operator-key-0123456789abcdef';
@@ -58,10 +57,11 @@ export async function startApiStack(
   env: TestWorkflowEnvironment,
   sandbox: RunningSandbox,
   overrides: Record<string, string> = {},
-  opts: { uiDir?: string | null } = {},
+  opts: { uiDir?: string | null; registry?: PartnerRegistry } = {},
 ): Promise<ApiStack> {
   const taskQueue = uniqueTaskQueue('api');
-  const partners = createPartners({ sandboxUrl: sandbox.url, env: overrides });
+  const registry = opts.registry ?? PARTNER_REGISTRY;
+  const partners = registry.createAdapters({ sandboxUrl: sandbox.url, env: overrides });
   // Encrypted everywhere, as the service runs.
   const converter = dataConverter(TEST_CODEC);
   const metrics = createMetrics();
@@ -81,7 +81,7 @@ export async function startApiStack(
       dataConverter: converter,
     }),
     ...(await Promise.all(
-      PARTNER_IDS.map((p) =>
+      registry.ids.map((p) =>
         Worker.create({
           connection: env.nativeConnection,
           taskQueue: partnerTaskQueue(taskQueue, p),
@@ -100,6 +100,7 @@ export async function startApiStack(
     namespace: 'default',
     taskQueue,
     partners,
+    registry,
     adminKey: ADMIN_KEY,
     publicUrl: url,
     log: () => {},
