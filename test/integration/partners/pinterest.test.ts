@@ -242,7 +242,7 @@ describe('Pinterest adapter against the sandbox', () => {
     expect([revoked.type, revoked.nonRetryable]).toEqual([Fail.TokenInvalid, true]);
   });
 
-  it('throttles past Pinterest\'s published 7 requests a second per token, with x-ratelimit headers; another token is not affected', async () => {
+  it("throttles past Pinterest's published 7 requests a second per token, with x-ratelimit headers; another token is not affected", async () => {
     const [t1, t2] = [sandbox.state.newToken(), sandbox.state.newToken()];
     const first = await Promise.allSettled(Array.from({ length: 10 }, () => adapter.listAdAccounts(t1)));
     const limited = first.filter(
