@@ -44,6 +44,8 @@ export interface StepInput {
   carried?: StepData;
   /** A connection change the previous run had not yet passed on to its batches. */
   relayOnStart?: boolean;
+  /** Batches a run starts before it continues as new (tests lower it to record a short chain). */
+  maxChildrenPerRun?: number;
 }
 
 /** Continue-as-new well before Temporal's limits (51,200 events / 50 MB, 2,000 pending children). */
@@ -66,6 +68,7 @@ export async function stepWorkflow(input: StepInput): Promise<StepView> {
   const s = StepState.restore(input.ids, input.carried);
   const self = workflowInfo().workflowId;
   let childrenThisRun = 0;
+  const maxChildren = input.maxChildrenPerRun ?? MAX_CHILDREN_PER_RUN;
   /** A connection change not yet passed on to the outstanding batches. */
   let relayDue = input.relayOnStart ?? false;
 
@@ -102,7 +105,7 @@ export async function stepWorkflow(input: StepInput): Promise<StepView> {
       info.continueAsNewSuggested ||
       info.historyLength >= MAX_EVENTS_PER_RUN ||
       info.historySize >= MAX_HISTORY_BYTES_PER_RUN ||
-      childrenThisRun >= MAX_CHILDREN_PER_RUN
+      childrenThisRun >= maxChildren
     );
   };
   const atHardLimit = () =>
@@ -142,7 +145,7 @@ export async function stepWorkflow(input: StepInput): Promise<StepView> {
   publishState(s); // stopped
   await condition(allHandlersFinished);
   if (s.stopped) return s.view();
-  return continueAsNew<typeof stepWorkflow>({ ids: input.ids, carried: s.data, relayOnStart: relayDue });
+  return continueAsNew<typeof stepWorkflow>({ ...input, carried: s.data, relayOnStart: relayDue });
 }
 
 /** Finds or creates the audience with the partner, then (re)configures the step. */

@@ -2,7 +2,7 @@ import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@t
 import { stepWorkflowId } from '../../domain/ids.js';
 import { launchUpdate, type LaunchResult } from '../../domain/messages.js';
 import { stepStartAttributes } from '../../domain/search-attributes.js';
-import { stepWorkflow } from '../../workflows/step.js';
+import { stepWorkflow, type StepInput } from '../../workflows/step.js';
 import type { RateLimitScope } from '../../domain/partner.js';
 import { PARTNER_REGISTRY } from '../../partners/registry.js';
 import type { StepConfig, StepIds } from '../../domain/types.js';
@@ -24,11 +24,13 @@ export async function launchStep(
   config: StepConfig,
   /** What the partner counts its rate by; by default the default registry's (the API passes its own). */
   rateLimitScope: RateLimitScope = PARTNER_REGISTRY.require(config.partner).capabilities.rateLimitScope,
+  /** What a new step starts with beyond its ids (tests: a lower continue-as-new threshold). */
+  start: Omit<StepInput, 'ids'> = {},
 ): Promise<LaunchOutcome> {
   const startWorkflowOperation = new WithStartWorkflowOperation(stepWorkflow, {
     workflowId: stepWorkflowId(ids),
     taskQueue,
-    args: [{ ids }],
+    args: [{ ids, ...start }],
     workflowIdConflictPolicy: 'USE_EXISTING',
     // WorkspaceId, CanvasId, StepId from the first event on; the step keeps Partner and SyncState.
     typedSearchAttributes: stepStartAttributes(ids),

@@ -10,6 +10,7 @@ import * as productWorkflows from '../../workflows/index.js';
 import { connectionWorkflowId, rateLimiterWorkflowId, workspaceWorkflowId } from '../../domain/ids.js';
 import { acquireSlotUpdate, setCredentialsSignal, stopSignal } from '../../domain/messages.js';
 import { rateLimiterWorkflow } from '../../workflows/rate-limiter.js';
+import { launchStep } from '../../src/temporal/steps.js';
 import { consumeOAuthStateUpdate, workspaceQuery, workspaceWorkflow } from '../../workflows/workspace.js';
 import {
   FakePartner,
@@ -19,6 +20,7 @@ import {
   enter,
   entry,
   launched,
+  stepIds,
   until,
   withEngine,
   type Engine,
@@ -92,7 +94,13 @@ describe.skipIf(process.env.RECORD_HISTORIES)('replay', () => {
 
   it('replays every recorded history in test/fixtures/histories without non-determinism', async () => {
     const histories = await recorded();
-    expect(histories.length).toBeGreaterThanOrEqual(9);
+    expect(histories.length).toBeGreaterThanOrEqual(11);
+    // The long paths: a step run that continued as new with batches out, and the run after it.
+    for (const scenario of ['step-continued-with-batches-out', 'step-after-continue-as-new'])
+      expect(
+        histories.some((h) => h.file.startsWith(`${scenario}.`)),
+        scenario,
+      ).toBe(true);
     expect(await replay(histories)).toEqual([]);
     // Every change of state is written as it happens, and only then.
     const byPatch = (_: boolean) => histories;
@@ -191,6 +199,36 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
       await enter(step, entry(900));
       await until(step, (v) => v.metrics.synced === 900);
       await save(engine, 'step-pinterest-list-made-by-first-records', step.workflowId);
+    });
+  });
+
+  it('a step that continues as new with batches still retrying', async () => {
+    const linkedin = new FakePartner(() => ts.env.currentTimeMs(), {
+      maxUsersPerRequest: 10,
+      createsAudienceWithFirstRecords: false,
+      rateLimitScope: 'connection',
+    });
+    const attempts: Record<string, number> = {};
+    linkedin.behaviour = (call) => {
+      attempts[call.batchId] = (attempts[call.batchId] ?? 0) + 1;
+      if (attempts[call.batchId] === 1) throw transient(); // every request fails once: batches stay out
+      return { synced: call.rows.length, invalid: 0 };
+    };
+    await withEngine(ts.env, { linkedin }, async (engine) => {
+      await connect(engine, 'linkedin');
+      const ids = stepIds(engine);
+      const { handle: step } = await launchStep(engine.env.client, engine.taskQueue, ids, aConfig(), 'connection', {
+        maxChildrenPerRun: 3,
+      });
+      const firstRunId = (await step.describe()).runId;
+      await enter(step, entry(200));
+      await ts.env.sleep('6 seconds');
+      const view = await until(step, (v) => v.metrics.synced === 200);
+      expect(view.metrics.pending).toBe(0);
+      const latest = (await step.describe()).runId;
+      expect(latest).not.toBe(firstRunId);
+      await save(engine, 'step-continued-with-batches-out', step.workflowId, firstRunId);
+      await save(engine, 'step-after-continue-as-new', step.workflowId, latest);
     });
   });
 
