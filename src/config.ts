@@ -31,6 +31,23 @@ const EnvSchema = z.object({
   AUDIENCE_SYNC_WORKER: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   /** A workflow bundle built by `npm run build:workflows`; without it a worker bundles them as it starts. */
   AUDIENCE_SYNC_WORKFLOW_BUNDLE: readableFile.optional(),
+  /**
+   * Worker Versioning (docs/operations.md, "Changing workflow code"): `off` runs unversioned workers (a server
+   * without Worker Deployments, or one where this service never ran versioned).
+   */
+  AUDIENCE_SYNC_VERSIONING: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  /** The Worker Deployment the workers belong to; one per installation sharing a namespace. */
+  AUDIENCE_SYNC_DEPLOYMENT_NAME: z
+    .string()
+    .regex(/^[^\s.:'"]{1,255}$/, 'must be 1 to 255 characters without spaces, dots, colons or quotes')
+    .default('audience-sync'),
+  /** This worker's build; default: derived from the workflow bundle's content (a code change, a new build). */
+  AUDIENCE_SYNC_BUILD_ID: z
+    .string()
+    .regex(/^[^\s'"]{1,255}$/, 'must be 1 to 255 characters without spaces or quotes')
+    .optional(),
+  /** Make this worker's build the deployment's current version as it starts; default on in sandbox mode only. */
+  AUDIENCE_SYNC_SET_CURRENT_VERSION: z.enum(['on', 'off'], { error: 'must be on or off' }).optional(),
   /** How long a partner may take to start answering before the call counts as a (retried) failure. */
   PARTNER_TIMEOUT_MS: z.coerce
     .number({ error: 'must be a number' })
@@ -102,6 +119,14 @@ export interface Config {
   maxPendingUsersPerStep?: number;
   /** A prebuilt workflow bundle (undefined: bundled as the worker starts). */
   workflowBundle?: string;
+  /** Worker Versioning; undefined: unversioned workers. */
+  versioning?: {
+    deploymentName: string;
+    /** undefined: derived from the workflow bundle (workflowBuildId in src/temporal/worker.ts). */
+    buildId?: string;
+    /** The worker makes its build the current version as it starts (sandbox mode's default). */
+    setCurrent: boolean;
+  };
   sdkMetricsPort: number;
   metricsToken?: string;
   operatorKey?: string;
@@ -165,6 +190,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, registry: Partn
     runWorker: e.AUDIENCE_SYNC_WORKER === 'on',
     maxPendingUsersPerStep: e.STEP_MAX_PENDING_USERS,
     workflowBundle: e.AUDIENCE_SYNC_WORKFLOW_BUNDLE ? resolve(e.AUDIENCE_SYNC_WORKFLOW_BUNDLE) : undefined,
+    versioning:
+      e.AUDIENCE_SYNC_VERSIONING === 'on'
+        ? {
+            deploymentName: e.AUDIENCE_SYNC_DEPLOYMENT_NAME,
+            buildId: e.AUDIENCE_SYNC_BUILD_ID,
+            setCurrent:
+              (e.AUDIENCE_SYNC_SET_CURRENT_VERSION ?? (e.AUDIENCE_SYNC_MODE === 'sandbox' ? 'on' : 'off')) === 'on',
+          }
+        : undefined,
     sdkMetricsPort: e.SDK_METRICS_PORT,
     metricsToken: e.METRICS_TOKEN,
     operatorKey: e.AUDIENCE_SYNC_OPERATOR_KEY,

@@ -18,7 +18,7 @@ import { createLogger } from './observability/log.js';
 import { createMetrics } from './observability/metrics.js';
 import { AesGcmCodec, dataConverter, loadCodecKeys } from './temporal/codec.js';
 import { applyPartnerRateLimits, partnerQueueLimits } from './temporal/rate-limits.js';
-import { createWorkers, drainWorkers, installRuntime } from './temporal/worker.js';
+import { createWorkers, drainWorkers, installRuntime, startBuild, versioningRefused } from './temporal/worker.js';
 import { startSandbox } from './sandbox/server.js';
 import { ensureUiBuilt } from './ui/assets.js';
 import { createPartners } from '../partners/registry.js';
@@ -146,7 +146,11 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
     });
     // Without a worker here (AUDIENCE_SYNC_WORKER=off) the API serves alone; `npm run worker` processes do the work.
     if (config.runWorker) {
-      const { workers, connection: workerConnection } = await createWorkers({
+      const {
+        workers,
+        connection: workerConnection,
+        version,
+      } = await createWorkers({
         address: config.temporal.address,
         ...security,
         namespace: config.temporal.namespace,
@@ -154,6 +158,7 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
         partners: Object.keys(partners),
         dataConverter: converter,
         workflowBundlePath: config.workflowBundle,
+        versioning: config.versioning,
         activities: createActivities({
           client: createClient(clientConnection, config.temporal.namespace, converter),
           partners,
@@ -169,6 +174,18 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
           (err: unknown) => new Error(`a worker failed: ${err instanceof Error ? err.message : String(err)}`),
         ),
       );
+      // Worker Versioning (docs/operations.md, "Changing workflow code"): once the worker polls, its build is known to the server.
+      if (version && config.versioning) {
+        const { setCurrent } = config.versioning;
+        log(
+          await startBuild(clientConnection, config.temporal.namespace, version, {
+            setCurrent,
+            adoptPinnedRuns: setCurrent && config.mode === 'sandbox',
+          }).catch((err: unknown) => {
+            throw new StartupError(versioningRefused(version.buildId, version.deploymentName, err));
+          }),
+        );
+      }
     }
 
     const uiDir = await ensureUiBuilt(log);

@@ -218,3 +218,16 @@ function settled(batchId: string, users: number, result: SyncUsersResult): Batch
   if (result.audienceId) outcome.audienceId = result.audienceId;
   return outcome;
 }
+
+// ── Worker Versioning (docs/operations.md, "Changing workflow code") ──────────────────────────────────────────
+// Kept apart from the workflow's code, its imports included.
+import { setWorkflowOptions } from '@temporalio/workflow';
+import { versioned, type VersioningBehavior } from './versioning.js';
+
+/**
+ * Pinned: a batch (its retries last up to 13 h) runs to its end on the build it started on,
+ * whatever build becomes current meanwhile, so a change to it needs no patched(); the old build's
+ * workers stay up until its batches drain. Started by a Step, it starts on the current build.
+ */
+export const batchWorkflowVersioning: VersioningBehavior = 'PINNED';
+setWorkflowOptions(versioned(batchWorkflowVersioning), batchWorkflow);

@@ -254,3 +254,16 @@ export async function connectionWorkflow(input: ConnectionInput): Promise<void> 
   await condition(allHandlersFinished);
   return continueAsNew<typeof connectionWorkflow>({ ...input, credentials: undefined, carried: s });
 }
+
+// ── Worker Versioning (docs/operations.md, "Changing workflow code") ──────────────────────────────────────────
+// Kept apart from the workflow's code, its imports included.
+import { setWorkflowOptions } from '@temporalio/workflow';
+import { versioned, type VersioningBehavior } from './versioning.js';
+
+/**
+ * Auto-upgrade: a connection lives as long as its workspace's partner link; like the Step, it
+ * moves to the current build at its next workflow task, so a change inside a run goes behind
+ * patched().
+ */
+export const connectionWorkflowVersioning: VersioningBehavior = 'AUTO_UPGRADE';
+setWorkflowOptions(versioned(connectionWorkflowVersioning), connectionWorkflow);

@@ -4,7 +4,7 @@
  * across every worker (the server's own per-key limiter allows a one-second burst above it).
  * Started on first use by the activity that needs a slot; ends after an idle spell.
  */
-import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, makeContinueAsNewFunc, setHandler, workflowInfo } from '@temporalio/workflow';
 import { acquireSlotUpdate } from '../domain/messages.js';
 import { emptyWindow, takeSlot, type RateWindow } from '../domain/rate-window.js';
 
@@ -34,6 +34,22 @@ export async function rateLimiterWorkflow(input: RateLimiterInput): Promise<void
   }
   await condition(allHandlersFinished);
   if (given >= maxSlots || workflowInfo().continueAsNewSuggested) {
-    await continueAsNew<typeof rateLimiterWorkflow>({ ...input, carried: w });
+    await makeContinueAsNewFunc<typeof rateLimiterWorkflow>(rateLimiterContinueAsNew)({ ...input, carried: w });
   }
 }
+
+// ── Worker Versioning (docs/operations.md, "Changing workflow code") ──────────────────────────────────────────
+// Kept apart from the workflow's code, its imports included.
+import { setWorkflowOptions } from '@temporalio/workflow';
+import { versioned, type VersioningBehavior } from './versioning.js';
+
+/**
+ * Pinned: each run hands out slots with one build's code. A pinned run's continue-as-new would
+ * keep the build for the next run too — a busy limiter would never leave it — so the next run
+ * starts on the current build instead (`initialVersioningBehavior`, experimental in SDK 1.24): its
+ * input (`RateLimiterInput`, the carried window) must stay readable by the next build.
+ */
+export const rateLimiterWorkflowVersioning: VersioningBehavior = 'PINNED';
+setWorkflowOptions(versioned(rateLimiterWorkflowVersioning), rateLimiterWorkflow);
+/** The next run starts on the current build (see above). */
+export const rateLimiterContinueAsNew = { initialVersioningBehavior: 'AUTO_UPGRADE' } as const;

@@ -290,3 +290,17 @@ function lastErrorOf(err: unknown) {
   const { code, message } = describeFailure(err);
   return lastErrorAt(code, message);
 }
+
+// ── Worker Versioning (docs/operations.md, "Changing workflow code") ──────────────────────────────────────────
+// Kept apart from the workflow's code, its imports included.
+import { setWorkflowOptions } from '@temporalio/workflow';
+import { versioned, type VersioningBehavior } from './versioning.js';
+
+/**
+ * Auto-upgrade: a step lives as long as its journey. Its next workflow task, wherever the run is
+ * (not only at continue-as-new), goes to the current build, so each build must replay the
+ * histories of the builds before it: a change inside a run still goes behind patched(), and the
+ * replay suite (test/workflows/replay.test.ts) checks it.
+ */
+export const stepWorkflowVersioning: VersioningBehavior = 'AUTO_UPGRADE';
+setWorkflowOptions(versioned(stepWorkflowVersioning), stepWorkflow);

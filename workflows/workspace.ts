@@ -64,3 +64,12 @@ export async function workspaceWorkflow(input: WorkspaceInput): Promise<void> {
   await condition(allHandlersFinished);
   await continueAsNew<typeof workspaceWorkflow>({ ...view, usedStates: used });
 }
+
+// ── Worker Versioning (docs/operations.md, "Changing workflow code") ──────────────────────────────────────────
+// Kept apart from the workflow's code, its imports included.
+import { setWorkflowOptions } from '@temporalio/workflow';
+import { versioned, type VersioningBehavior } from './versioning.js';
+
+/** Auto-upgrade, like the Connection: an entity that lives as long as its workspace. */
+export const workspaceWorkflowVersioning: VersioningBehavior = 'AUTO_UPGRADE';
+setWorkflowOptions(versioned(workspaceWorkflowVersioning), workspaceWorkflow);

@@ -16,7 +16,7 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createClient, waitForTemporal } from '../temporal/client.js';
 import { AesGcmCodec, dataConverter, loadCodecKeys } from '../temporal/codec.js';
 import { applyPartnerRateLimits, partnerQueueLimits } from '../temporal/rate-limits.js';
-import { createWorkers, drainWorkers, installRuntime } from '../temporal/worker.js';
+import { createWorkers, drainWorkers, installRuntime, startBuild, versioningRefused } from '../temporal/worker.js';
 
 const log = (line: string) => console.log(`[audience-sync worker] ${line}`);
 
@@ -89,7 +89,7 @@ await applyPartnerRateLimits(
       `Temporal Server 1.29+ with matching.enableFairness): ${message(err)}`,
   ),
 );
-const { workers, connection } = await createWorkers({
+const { workers, connection, version } = await createWorkers({
   address,
   ...security,
   namespace,
@@ -97,6 +97,7 @@ const { workers, connection } = await createWorkers({
   partners: Object.keys(partners),
   dataConverter: converter,
   workflowBundlePath: config.workflowBundle,
+  versioning: config.versioning,
   activities: createActivities({
     client: createClient(clientConnection, namespace, converter),
     partners,
@@ -123,3 +124,15 @@ void Promise.race(runs).then(
   () => stop('a worker stopped', 1),
   (err: unknown) => stop(`a worker failed: ${message(err)}`, 1),
 );
+
+// Worker Versioning (docs/operations.md, "Changing workflow code"): once the worker polls, its build is known to the server.
+if (version && config.versioning) {
+  const { setCurrent } = config.versioning;
+  await startBuild(clientConnection, namespace, version, {
+    setCurrent,
+    adoptPinnedRuns: setCurrent && config.mode === 'sandbox',
+  }).then(log, (err: unknown) => {
+    console.error(`audience-sync worker: ${versioningRefused(version.buildId, version.deploymentName, err)}`);
+    return stop('its build was not made current', 1);
+  });
+}

@@ -21,6 +21,14 @@ export const RATE_LIMIT_CONFIG = [
   'matching.numTaskqueueWritePartitions=1',
 ];
 
+/**
+ * Worker Versioning (docs/operations.md, "Changing workflow code"): Worker Deployment Versions. On by default in
+ * Temporal Server 1.32 (the CLI's and docker-compose's); said here so `npm start` does not depend
+ * on that default. Off, the server refuses a versioned worker's build ("PERMISSION_DENIED: Worker
+ * Deployment Versions are disabled on this namespace").
+ */
+export const VERSIONING_CONFIG = ['system.enableDeploymentVersions=true'];
+
 export interface DevServerOptions {
   /** Path of the `temporal` CLI (see toolchain). */
   exe: string;
@@ -123,7 +131,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     // The dev server would otherwise phone home for a version check on every start.
     '--dynamic-config-value',
     'frontend.enableServerVersionCheck=false',
-    ...RATE_LIMIT_CONFIG.flatMap((v) => ['--dynamic-config-value', v]),
+    ...[...RATE_LIMIT_CONFIG, ...VERSIONING_CONFIG].flatMap((v) => ['--dynamic-config-value', v]),
     ...searchAttributeArgs(searchAttributes),
     ...(opts.dbFile ? ['--db-filename', opts.dbFile] : []),
     ...(opts.uiPort ? ['--ui-port', String(opts.uiPort)] : ['--headless']),

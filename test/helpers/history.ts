@@ -1,4 +1,4 @@
-import { Worker } from '@temporalio/worker';
+import { Worker, type ReplayResult } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -54,13 +54,23 @@ export async function replay(
   histories: { workflowId: string; history: temporal.api.history.v1.IHistory }[],
   workflowsPath?: string,
 ): Promise<string[]> {
-  const errors: string[] = [];
-  const results = Worker.runReplayHistories(
+  return (await replayResults(histories, workflowsPath)).flatMap((r) =>
+    r.error ? [`${r.workflowId}: ${r.error.message}`] : [],
+  );
+}
+
+/** As `replay`, each history's result: its workflow id and the replay's error (the SDK's class), if any. */
+export async function replayResults(
+  histories: { workflowId: string; history: temporal.api.history.v1.IHistory }[],
+  workflowsPath?: string,
+): Promise<ReplayResult[]> {
+  const results: ReplayResult[] = [];
+  const replayed = Worker.runReplayHistories(
     workflowsPath ? { workflowsPath } : { workflowBundle: { codePath: inject('harness').workflowBundlePath } },
     histories,
   );
-  for await (const r of results) if (r.error) errors.push(`${r.workflowId}: ${r.error.message}`);
-  return errors;
+  for await (const r of replayed) results.push(r);
+  return results;
 }
 
 /** Histories are kept as protobuf bytes: compact, and exactly what the server returned. */

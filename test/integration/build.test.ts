@@ -26,6 +26,8 @@ describe('npm run build', () => {
       ...process.env,
       TEMPORAL_ADDRESS: inject('harness').devServerAddress,
       TEMPORAL_TASK_QUEUE: `build-${randomBytes(4).toString('hex')}`,
+      // A deployment of its own on the run's shared dev server (its current build is the deployment's).
+      AUDIENCE_SYNC_DEPLOYMENT_NAME: `build-${randomBytes(4).toString('hex')}`,
       DATA_DIR: dataDir,
       AUDIENCE_SYNC_CODEC_KEYS: `build:${randomBytes(32).toString('base64')}`,
       AUDIENCE_SYNC_WORKFLOW_BUNDLE: join(ROOT, 'dist/workflows.bundle.js'),
@@ -59,8 +61,10 @@ describe('npm run build', () => {
   }
 
   it('compiles a worker that starts and polls with plain node', { timeout: 120_000 }, async () => {
-    const output = await runUntil('dist/src/bin/worker.js', { SANDBOX_URL: 'http://127.0.0.1:9' }, 'polling ');
+    const output = await runUntil('dist/src/bin/worker.js', { SANDBOX_URL: 'http://127.0.0.1:9' }, '(current)');
     expect(output).toContain('polling ');
+    // Versioned (sandbox mode makes its build current): the prebuilt bundle's hash is the build.
+    expect(output).toMatch(/worker build wf-[0-9a-f]{16} of deployment build-[0-9a-f]{8} \(current\)/);
     expect(output).not.toMatch(/Could not find a file|ERR_/);
   });
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import proto from '@temporalio/proto';
 import { canConnect } from '../../src/temporal/process.js';
+import { currentBuildId } from '../../src/temporal/worker.js';
 import { addSignal, countdownWorkflow, finishSignal, stateQuery } from '../fixtures/workflows/countdown.js';
 import { freePort } from '../helpers/ports.js';
 import { runStart, type StartedProcess } from '../helpers/service.js';
@@ -55,6 +56,9 @@ describe('npm start', () => {
     async () => {
       const first = runStart(env);
       await first.waitFor('press Ctrl-C to stop');
+      // Worker Versioning: the worker's build (the workflow bundle's hash) is made current as it starts.
+      const build = /worker build (wf-[0-9a-f]{16}) of deployment audience-sync \(current\)/.exec(first.output())?.[1];
+      expect(build, first.output()).toBeTruthy();
       expect(first.output()).toContain(`http://127.0.0.1:${ports.api}`);
       expect(first.output()).toContain(`Web UI       http://127.0.0.1:${ports.ui}`);
       // The analytics page, served by the API.
@@ -94,6 +98,7 @@ describe('npm start', () => {
       const taskQueue = uniqueTaskQueue();
       const workflowId = `survives-restart-${taskQueue}`;
       let client = await connectDevServer(address);
+      expect(await currentBuildId(client.connection, 'default', 'audience-sync')).toBe(build);
       // The partner rate limits are set on the server before the workers poll.
       const config = async (partner: string) =>
         (
@@ -165,6 +170,8 @@ describe('npm start', () => {
 
       const second = runStart(env);
       await second.waitFor('press Ctrl-C to stop');
+      // The same code: the same build, still current, no run to move.
+      expect(second.output()).toContain(`worker build ${build} of deployment audience-sync (current)\n`);
       client = await connectDevServer(address);
       await withWorker(client, { taskQueue }, async () => {
         const handle = client.client.workflow.getHandle(workflowId);

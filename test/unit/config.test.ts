@@ -61,6 +61,46 @@ describe('loadConfig', () => {
     );
   });
 
+  it('versions the workers: deployment audience-sync, the build from the bundle, made current in sandbox mode only', () => {
+    expect(loadConfig({}).versioning).toEqual({
+      deploymentName: 'audience-sync',
+      buildId: undefined,
+      setCurrent: true,
+    });
+    expect(
+      loadConfig({ AUDIENCE_SYNC_MODE: 'production', AUDIENCE_SYNC_ADMIN_KEY: 'a'.repeat(24) }).versioning,
+    ).toEqual({
+      deploymentName: 'audience-sync',
+      buildId: undefined,
+      setCurrent: false,
+    });
+    expect(
+      loadConfig({
+        AUDIENCE_SYNC_DEPLOYMENT_NAME: 'audience-sync-eu',
+        AUDIENCE_SYNC_BUILD_ID: 'v1.4.2+9f3c2ab',
+        AUDIENCE_SYNC_SET_CURRENT_VERSION: 'off',
+      }).versioning,
+    ).toEqual({ deploymentName: 'audience-sync-eu', buildId: 'v1.4.2+9f3c2ab', setCurrent: false });
+    expect(loadConfig({ AUDIENCE_SYNC_VERSIONING: 'off' }).versioning).toBeUndefined();
+    expect(() =>
+      loadConfig({
+        AUDIENCE_SYNC_VERSIONING: 'maybe',
+        AUDIENCE_SYNC_DEPLOYMENT_NAME: 'audience.sync',
+        AUDIENCE_SYNC_BUILD_ID: 'a b',
+        AUDIENCE_SYNC_SET_CURRENT_VERSION: 'yes',
+      }),
+    ).toThrow(
+      new ConfigError(
+        [
+          'invalid configuration: AUDIENCE_SYNC_VERSIONING must be on or off',
+          'invalid configuration: AUDIENCE_SYNC_DEPLOYMENT_NAME must be 1 to 255 characters without spaces, dots, colons or quotes',
+          'invalid configuration: AUDIENCE_SYNC_BUILD_ID must be 1 to 255 characters without spaces or quotes',
+          'invalid configuration: AUDIENCE_SYNC_SET_CURRENT_VERSION must be on or off',
+        ].join('\n'),
+      ),
+    );
+  });
+
   it('connects to Temporal Cloud with an API key (TLS implied) or with mTLS files', async () => {
     expect(loadConfig({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY: 'k' }).temporal).toMatchObject({
       tls: true,
