@@ -23,8 +23,7 @@ export class RoundTrips {
    * The round trip to allow for (0 until one has been seen): the longest of the recent ones, up
    * to a second. Too long makes an idle key's caller wait for its slot (a key whose limit cannot
    * bind: nothing); too short costs a slot asked for again, as at the start of a burst after a
-   * calm spell. (A 200 ms floor against the latter cost every gated call of the test suite
-   * 200 ms: it ran 35 % longer.)
+   * calm spell; a floor against the latter would slow every gated call.
    */
   expected(): number {
     return Math.min(this.maxMs, Math.max(0, ...this.samples));

@@ -9,8 +9,8 @@ import { ApiError } from './errors.js';
 /** What every route needs. */
 /**
  * A step's backlog bound. Users held unsent live in the step workflow's memory and history, and
- * wait: at the ~5,000 users/s one step sends on 2 cores, 50,000 is ~10 s of work (npm run bench).
- * Past it, the journey engine keeps them (it retries the 503) instead of the worker.
+ * wait: 50,000 is seconds of one step's sending (bench/notes.md). Past it, the journey engine
+ * keeps them (it retries the 503) instead of the worker.
  */
 export const DEFAULT_MAX_PENDING_USERS = 50_000;
 

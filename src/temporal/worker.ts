@@ -24,8 +24,8 @@ export const WORKFLOWS_PATH = besideModule(import.meta.url, '../../workflows/ind
 
 /**
  * Bundles `workflowsPath` (webpack + swc) into one file a worker loads with `workflowBundle`:
- * a worker given a bundle starts faster and never holds the bundler in memory (~125 MB at its
- * peak), as Temporal recommends for production. `npm run build:workflows` runs this.
+ * a worker given a bundle starts faster and never holds the bundler in memory, as Temporal
+ * recommends for production. `npm run build:workflows` runs this.
  */
 export async function writeWorkflowBundle(outFile: string, workflowsPath = WORKFLOWS_PATH): Promise<void> {
   const code = await bundleWorkflows(workflowsPath);
@@ -44,11 +44,10 @@ async function bundleWorkflows(workflowsPath: string): Promise<string> {
 let runtimeInstalled = false;
 
 /**
- * V8 lets a heap grow up to 4× what survived its last full collection before collecting again;
- * under load the worker's two heaps (main thread: partner calls; workflow thread: payloads)
- * grew on garbage. At most 1.5× keeps a worker ~100–130 MB smaller at 1M users for no measured
- * CPU (`npm run bench`; 1.2–1.35× were smaller still but cost 15–40 % more CPU). V8 reads the
- * flag at each collection, for every thread of the process.
+ * V8 lets a heap grow up to 4× what survived its last full collection before collecting again,
+ * and under load the worker's two heaps (partner calls; payloads) grow on garbage: 1.5× keeps
+ * them small at no measurable CPU (bench/notes.md). V8 reads the flag at each collection, for
+ * every thread of the process.
  */
 export const HEAP_GROWING_PERCENT = 50;
 
