@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import { memberKey, type SandboxState } from '../../src/sandbox/state.js';
 import { HEX64, authorizePage, text } from '../../src/sandbox/shared.js';
-import { enforced, type SandboxStandIn } from '../../src/sandbox/stand-in.js';
+import { enforcedLimits, type SandboxStandIn } from '../../src/sandbox/stand-in.js';
 import { guard } from '../../src/sandbox/guard.js';
 
 export interface FacebookSandboxOptions {
@@ -262,8 +262,7 @@ export const facebookStandIn: SandboxStandIn = {
   },
   routes: (state, options) =>
     facebookSandbox(state, {
-      usersPerRequest: facebookStandIn.published.usersPerRequest,
-      requestsPerSecond: enforced(facebookStandIn.published.requestsPerSecond, options) ?? Infinity,
+      ...enforcedLimits(facebookStandIn.published, options),
       ...(options.facebookHourlyQuota ? { hourlyQuota: options.facebookHourlyQuota } : {}),
     }),
 };

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import express, { Router, type Request } from 'express';
 import { memberKey, type SandboxAudience, type SandboxState } from '../../src/sandbox/state.js';
 import { HEX64, authorizePage, text } from '../../src/sandbox/shared.js';
-import { enforced, type SandboxStandIn } from '../../src/sandbox/stand-in.js';
+import { enforcedLimits, type SandboxStandIn } from '../../src/sandbox/stand-in.js';
 import { guard, tokenId } from '../../src/sandbox/guard.js';
 
 export interface LinkedInSandboxOptions {
@@ -173,9 +173,7 @@ export const linkedinStandIn: SandboxStandIn = {
   },
   routes: (state, options) =>
     linkedinSandbox(state, {
+      ...enforcedLimits(linkedinStandIn.published, options),
       segmentReadyMs: options.linkedinSegmentReadyMs ?? 0,
-      usersPerRequest: linkedinStandIn.published.usersPerRequest,
-      requestsPerSecond: enforced(linkedinStandIn.published.requestsPerSecond, options) ?? Infinity,
-      requestsPerMinute: enforced(linkedinStandIn.published.requestsPerMinute, options),
     }),
 };

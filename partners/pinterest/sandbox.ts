@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import { memberKey, type SandboxAudience, type SandboxState } from '../../src/sandbox/state.js';
 import { HEX64, authorizePage, text } from '../../src/sandbox/shared.js';
-import { enforced, type SandboxStandIn } from '../../src/sandbox/stand-in.js';
+import { enforcedLimits, type SandboxStandIn } from '../../src/sandbox/stand-in.js';
 import { guard, tokenId } from '../../src/sandbox/guard.js';
 
 export interface PinterestSandboxOptions {
@@ -258,8 +258,6 @@ export const pinterestStandIn: SandboxStandIn = {
   },
   routes: (state, options) =>
     pinterestSandbox(state, {
-      usersPerRequest: pinterestStandIn.published.usersPerRequest,
-      requestsPerSecond: enforced(pinterestStandIn.published.requestsPerSecond, options) ?? Infinity,
-      requestsPerMinute: enforced(pinterestStandIn.published.requestsPerMinute, options),
+      ...enforcedLimits(pinterestStandIn.published, options),
     }),
 };

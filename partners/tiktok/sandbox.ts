@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import { memberKey, type SandboxState } from '../../src/sandbox/state.js';
 import { HEX64, authorizePage, text } from '../../src/sandbox/shared.js';
-import { enforced, type SandboxStandIn } from '../../src/sandbox/stand-in.js';
+import { enforcedLimits, type SandboxStandIn } from '../../src/sandbox/stand-in.js';
 import { guard } from '../../src/sandbox/guard.js';
 
 export interface TikTokSandboxOptions {
@@ -150,8 +150,6 @@ export const tiktokStandIn: SandboxStandIn = {
   },
   routes: (state, options) =>
     tiktokSandbox(state, {
-      usersPerRequest: tiktokStandIn.published.usersPerRequest,
-      requestsPerSecond: enforced(tiktokStandIn.published.requestsPerSecond, options) ?? Infinity,
-      requestsPerMinute: enforced(tiktokStandIn.published.requestsPerMinute, options),
+      ...enforcedLimits(tiktokStandIn.published, options),
     }),
 };

@@ -33,6 +33,15 @@ export interface SandboxStandIn {
   routes(state: SandboxState, options: SandboxOptions): Router;
 }
 
-/** A published rate as the stand-in enforces it: lifted when the sandbox runs without rate limits. */
-export const enforced = (limit: number | undefined, options: SandboxOptions): number | undefined =>
-  options.rateLimits === false ? undefined : limit;
+/** The published limits as a stand-in enforces them: the rates lifted when the sandbox runs without rate limits. */
+export function enforcedLimits(
+  published: PublishedLimits,
+  options: SandboxOptions,
+): { usersPerRequest: number; requestsPerSecond: number; requestsPerMinute?: number } {
+  const lifted = options.rateLimits === false;
+  return {
+    usersPerRequest: published.usersPerRequest,
+    requestsPerSecond: lifted ? Infinity : published.requestsPerSecond,
+    ...(!lifted && published.requestsPerMinute !== undefined ? { requestsPerMinute: published.requestsPerMinute } : {}),
+  };
+}
