@@ -58,7 +58,7 @@ export function createApp(deps: AppDeps): Express {
     metrics: deps.metrics?.metrics,
     maxPendingUsersPerStep: deps.maxPendingUsersPerStep ?? DEFAULT_MAX_PENDING_USERS,
   };
-  const openApi = openApiDocument();
+  const openApi = openApiDocument({ codecKeyOptional: deps.codec?.sandbox === true });
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');

@@ -16,7 +16,17 @@ export const ErrorBody = z
     error: z.object({
       code: z.string(),
       message: z.string(),
-      details: z.array(z.record(z.string(), z.unknown())).optional(),
+      /** One per problem: the field (and `index` inside `users`) it is in, or a launch reason's `code`. */
+      details: z
+        .array(
+          z.object({
+            field: z.string().optional(),
+            index: z.number().int().min(0).optional(),
+            code: z.string().optional(),
+            message: z.string(),
+          }),
+        )
+        .optional(),
     }),
   })
   .meta({ id: 'Error' });
@@ -75,15 +85,22 @@ export const Consent = z.strictObject({
   optInAttribute: z.string().min(1).max(128).optional(),
   excludeDoNotSell: z.boolean().optional(),
 });
+/** JSON Schema (ECMA-262) for "not empty once trimmed": what `String.prototype.trim` removes is `\s`. */
+const NOT_BLANK = '\\S';
 export const LaunchStep = z.strictObject({
   partner: PartnerId,
   adAccountId: z.string().min(1).max(128),
+  // A blank audience name or id, and no fields, pass the shape check and are 422 reasons (API.md),
+  // listed with every other reason; the document refuses them all the same (`meta`).
   audience: z.union([
-    z.strictObject({ id: z.string().max(256) }),
-    z.strictObject({ name: z.string().max(256), create: z.boolean() }),
+    z.strictObject({ id: z.string().max(256).meta({ pattern: NOT_BLANK }) }),
+    z.strictObject({ name: z.string().max(256).meta({ pattern: NOT_BLANK }), create: z.boolean() }),
   ]),
   action: z.enum(['add', 'remove']),
-  fields: z.array(FieldName).refine((f) => new Set(f).size === f.length, 'must not repeat a field'),
+  fields: z
+    .array(FieldName)
+    .refine((f) => new Set(f).size === f.length, 'must not repeat a field')
+    .meta({ uniqueItems: true, minItems: 1 }),
   lastStep: z.boolean().default(false),
   consent: Consent.optional(),
 });
