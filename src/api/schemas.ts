@@ -53,18 +53,47 @@ export const Partners = z
   .meta({ id: 'Partners' });
 
 // ── Connections ────────────────────────────────────────────────────────────────────────────
-export const AuthorizeQuery = z.object({ redirectUri: z.url({ protocol: /^https?$/ }).optional() });
+export const AuthorizeQuery = z.object({
+  // ASCII, as a URL is (RFC 3986): `https://Ï` would come back as a Location no browser can follow.
+  // At most 2048 characters: the state carries it to the partner and back, within 16 KB.
+  redirectUri: z
+    .url({ protocol: /^https?$/ })
+    .max(2048)
+    .regex(/^https?:\/\/[\x21-\x7e]+$/, 'must be an http(s) URL of visible ASCII characters (percent-encode the rest)')
+    .meta({ format: 'uri' })
+    .optional(),
+});
+/**
+ * An authorization code is visible ASCII (RFC 6749: VSCHAR); our state is base64url and a dot.
+ * Bounded so that any valid callback fits Node's 16 KB request line, percent-encoded.
+ */
+const OAuthCode = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[\x20-\x7e]+$/, 'must be visible ASCII characters (an authorization code as the partner issued it)');
 export const CallbackQuery = z
   .object({
-    code: z.string().min(1).max(4096).optional(),
+    code: OAuthCode(2048).optional(),
     /** TikTok names its code `auth_code`. */
-    auth_code: z.string().min(1).max(4096).optional(),
-    state: z.string().min(1).max(4096),
+    auth_code: OAuthCode(1024).optional(),
+    state: z
+      .string()
+      .min(1)
+      .max(4096)
+      .regex(/^[A-Za-z0-9_.-]+$/, 'must be the state this API issued'),
   })
   .refine((q) => q.code ?? q.auth_code, { message: 'code is required', path: ['code'] });
+/** A token goes to the partner in a header: visible ASCII only (RFC 6750's token characters and more, no space). */
+const Token = z
+  .string()
+  .min(1)
+  .max(8192)
+  .regex(/^[\x21-\x7e]+$/, 'must be visible ASCII characters (a token as the partner issued it)');
 export const PutToken = z.strictObject({
-  accessToken: z.string().min(1).max(8192),
-  refreshToken: z.string().min(1).max(8192).optional(),
+  accessToken: Token,
+  refreshToken: Token.optional(),
   expiresAt: z.iso.datetime({ offset: true }).optional(),
 });
 export const SelectAdAccounts = z.strictObject({ adAccountIds: z.array(z.string().min(1).max(128)).max(1_000) });
