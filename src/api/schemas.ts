@@ -78,11 +78,8 @@ export const CallbackQuery = z
     code: OAuthCode(2048).optional(),
     /** TikTok names its code `auth_code`. */
     auth_code: OAuthCode(1024).optional(),
-    state: z
-      .string()
-      .min(1)
-      .max(4096)
-      .regex(/^[A-Za-z0-9_.-]+$/, 'must be the state this API issued'),
+    // Any other state is 400 invalid_state (API.md), as a forged one is: the document says what one looks like.
+    state: z.string().min(1).max(4096).meta({ pattern: '^[A-Za-z0-9_.-]+$' }),
   })
   .refine((q) => q.code ?? q.auth_code, { message: 'code is required', path: ['code'] });
 /** A token goes to the partner in a header: visible ASCII only (RFC 6750's token characters and more, no space). */

@@ -186,6 +186,10 @@ describe('the typed client', () => {
         label,
       ).toContain(field);
     }
+    // A state unlike any this API issues is a bad state, as API.md names it.
+    expect((await api.call('GET', '/v1/oauth/linkedin/callback?code=x&state=a%20b')).body.error.code).toBe(
+      'invalid_state',
+    );
     // Nothing of them was kept: no step, no connection.
     expect((await api.call('GET', step, key)).status).toBe(404);
     expect((await api.call('GET', '/v1/connections', key)).body).toEqual({ connections: [] });
