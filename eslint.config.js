@@ -16,7 +16,7 @@ const notInWorkflows = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.data/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', '.data/', 'coverage/', 'test/contract/generated/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

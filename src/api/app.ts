@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { sep } from 'node:path';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import { Client, type Connection, type DataConverter } from '@temporalio/client';
 import type { PartnerAdapter } from '../../partners/adapter.js';
 import { PARTNER_REGISTRY, type PartnerRegistry } from '../../partners/registry.js';
 import type { PartnerId } from '../../domain/types.js';
 import { createAuth } from './auth.js';
 import { DEFAULT_MAX_PENDING_USERS, type ApiContext } from './context.js';
-import { openApiDocument } from './contract.js';
-import { errorHandler, notFound } from './errors.js';
+import { openApiDocument, ROUTES, type RouteDoc } from './contract.js';
+import { ApiError, errorHandler, notFound } from './errors.js';
 import type { Logger } from 'pino';
 import { httpMetrics } from '../observability/metrics.js';
 import { requestLog } from '../observability/log.js';
@@ -62,12 +62,19 @@ export function createApp(deps: AppDeps): Express {
     metrics: deps.metrics?.metrics,
     maxPendingUsersPerStep: deps.maxPendingUsersPerStep ?? DEFAULT_MAX_PENDING_USERS,
   };
-  const openApi = openApiDocument();
+  const openApi = openApiDocument({ codecKeyOptional: deps.codec?.sandbox === true, partnerIds: ctx.registry.ids });
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   if (deps.logger) app.use(requestLog(deps.logger));
   if (deps.metrics) app.use(httpMetrics(deps.metrics.metrics));
+  // Before a key or a body is read: a documented path asked with a method it does not serve.
+  app.use(
+    methodNotAllowed([
+      ...ROUTES.filter((r) => deps.codec || !r.path.startsWith('/codec/')),
+      ...(deps.metrics ? [{ method: 'get', path: '/metrics' } as const] : []),
+    ]),
+  );
   app.use(express.json({ limit: '16mb', strict: false }));
   app.use(healthRoutes(deps.temporal, deps.namespace));
   app.get('/openapi.json', (_req, res) => void res.json(openApi));
@@ -82,6 +89,49 @@ export function createApp(deps: AppDeps): Express {
   app.use(errorHandler(deps.log));
   return app;
 }
+
+/**
+ * 405 `method_not_allowed` with `Allow` (RFC 9110) for a known path asked with a method none of
+ * its routes serves (GET routes serve HEAD too). OPTIONS goes on to the routes: Express answers
+ * it with `Allow`, and the codec routes with their CORS preflight.
+ */
+export function methodNotAllowed(routes: Pick<RouteDoc, 'method' | 'path'>[]): RequestHandler {
+  const methods = new Map<string, Set<string>>();
+  for (const r of routes) {
+    const served = methods.get(r.path) ?? new Set<string>();
+    served.add(r.method.toUpperCase());
+    if (r.method === 'get') served.add('HEAD');
+    methods.set(r.path, served.add('OPTIONS'));
+  }
+  // As Express matches: case-insensitive, an optional trailing slash, a parameter is one segment.
+  const known = [...methods].map(([path, served]) => ({
+    pattern: new RegExp(
+      `^${path
+        .split(/\{\w+\}/)
+        .map(escapeRegExp)
+        .join('[^/]+')}/?$`,
+      'i',
+    ),
+    served,
+  }));
+  return (req, res, next) => {
+    if (req.method === 'OPTIONS') return next();
+    const allowed = new Set(known.filter((k) => k.pattern.test(req.path)).flatMap((k) => [...k.served]));
+    if (allowed.size === 0 || allowed.has(req.method)) return next();
+    const allow = METHOD_ORDER.filter((m) => allowed.has(m)).join(', ');
+    res.setHeader('Allow', allow);
+    next(
+      new ApiError(
+        405,
+        'method_not_allowed',
+        `${req.method} is not served at ${req.path.slice(0, 200)}; it serves ${allow}.`,
+      ),
+    );
+  };
+}
+
+const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'];
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * The analytics page's files: its hashed assets cached for good, the page itself checked each

@@ -24,15 +24,21 @@ export class ApiError extends Error {
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   const type = (err as { type?: unknown } | null)?.type;
-  if (type === 'entity.parse.failed')
-    return new ApiError(400, 'invalid_request', 'The request body is not valid JSON.');
-  if (type === 'entity.too.large')
-    return new ApiError(413, 'payload_too_large', 'The request body is larger than 16 MB.');
+  // The parser's own message quotes the body: never sent.
+  if (type === 'entity.parse.failed') {
+    return new ApiError(400, 'invalid_request', 'The request body is not valid JSON.', body('is not valid JSON'));
+  }
+  if (type === 'entity.too.large') {
+    return new ApiError(413, 'payload_too_large', 'The request body is larger than 16 MB.', body('is over 16 MB'));
+  }
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
-    return new ApiError(415, 'unsupported_media_type', 'The request body must be UTF-8 JSON.');
+    return new ApiError(415, 'unsupported_media_type', 'The request body must be UTF-8 JSON.', body('must be UTF-8'));
   }
   return new ApiError(500, 'internal', 'Something went wrong on our side.');
 }
+
+/** Where a whole-body problem is, in `details` as every 4xx for bad input names one. */
+const body = (message: string): ErrorDetail[] => [{ field: '(body)', message }];
 
 export const notFound: RequestHandler = (req, _res, next) => {
   next(new ApiError(404, 'not_found', `No route for ${req.method} ${req.path}.`));

@@ -9,7 +9,10 @@ export const Id = z
   .string()
   .regex(/^[A-Za-z0-9._-]{1,128}$/, 'must be 1–128 characters of A–Z, a–z, 0–9, ".", "_" or "-"');
 /** A partner's id; which ids exist is the registry's (an unknown one is a 400 naming `partner`). */
-export const PartnerId = z.string().regex(/^[a-z][a-z0-9]{1,30}$/, 'must be a partner id');
+export const PartnerId = z
+  .string()
+  .regex(/^[a-z][a-z0-9]{1,30}$/, 'must be a partner id')
+  .meta({ id: 'PartnerId' });
 export const FieldName = z.enum(FIELDS);
 
 export const ErrorBody = z
@@ -17,7 +20,17 @@ export const ErrorBody = z
     error: z.object({
       code: z.string(),
       message: z.string(),
-      details: z.array(z.record(z.string(), z.unknown())).optional(),
+      /** One per problem: the field (and `index` inside `users`) it is in, or a launch reason's `code`. */
+      details: z
+        .array(
+          z.object({
+            field: z.string().optional(),
+            index: z.number().int().min(0).optional(),
+            code: z.string().optional(),
+            message: z.string(),
+          }),
+        )
+        .optional(),
     }),
   })
   .meta({ id: 'Error' });
@@ -47,18 +60,44 @@ export const Partners = z
   .meta({ id: 'Partners' });
 
 // ── Connections ────────────────────────────────────────────────────────────────────────────
-export const AuthorizeQuery = z.object({ redirectUri: z.url({ protocol: /^https?$/ }).optional() });
+export const AuthorizeQuery = z.object({
+  // ASCII, as a URL is (RFC 3986): `https://Ï` would come back as a Location no browser can follow.
+  // At most 2048 characters: the state carries it to the partner and back, within 16 KB.
+  redirectUri: z
+    .url({ protocol: /^https?$/ })
+    .max(2048)
+    .regex(/^https?:\/\/[\x21-\x7e]+$/, 'must be an http(s) URL of visible ASCII characters (percent-encode the rest)')
+    .meta({ format: 'uri' })
+    .optional(),
+});
+/**
+ * An authorization code is visible ASCII (RFC 6749: VSCHAR); our state is base64url and a dot.
+ * Bounded so that any valid callback fits Node's 16 KB request line, percent-encoded.
+ */
+const OAuthCode = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[\x20-\x7e]+$/, 'must be visible ASCII characters (an authorization code as the partner issued it)');
 export const CallbackQuery = z
   .object({
-    code: z.string().min(1).max(4096).optional(),
+    code: OAuthCode(2048).optional(),
     /** TikTok names its code `auth_code`. */
-    auth_code: z.string().min(1).max(4096).optional(),
-    state: z.string().min(1).max(4096),
+    auth_code: OAuthCode(1024).optional(),
+    // Any other state is 400 invalid_state (API.md), as a forged one is: the document says what one looks like.
+    state: z.string().min(1).max(4096).meta({ pattern: '^[A-Za-z0-9_.-]+$' }),
   })
   .refine((q) => q.code ?? q.auth_code, { message: 'code is required', path: ['code'] });
+/** A token goes to the partner in a header: visible ASCII only (RFC 6750's token characters and more, no space). */
+const Token = z
+  .string()
+  .min(1)
+  .max(8192)
+  .regex(/^[\x21-\x7e]+$/, 'must be visible ASCII characters (a token as the partner issued it)');
 export const PutToken = z.strictObject({
-  accessToken: z.string().min(1).max(8192),
-  refreshToken: z.string().min(1).max(8192).optional(),
+  accessToken: Token,
+  refreshToken: Token.optional(),
   expiresAt: z.iso.datetime({ offset: true }).optional(),
 });
 export const SelectAdAccounts = z.strictObject({ adAccountIds: z.array(z.string().min(1).max(128)).max(1_000) });
@@ -79,15 +118,22 @@ export const Consent = z.strictObject({
   optInAttribute: z.string().min(1).max(128).optional(),
   excludeDoNotSell: z.boolean().optional(),
 });
+/** JSON Schema (ECMA-262) for "not empty once trimmed": what `String.prototype.trim` removes is `\s`. */
+const NOT_BLANK = '\\S';
 export const LaunchStep = z.strictObject({
   partner: PartnerId,
   adAccountId: z.string().min(1).max(128),
+  // A blank audience name or id, and no fields, pass the shape check and are 422 reasons (API.md),
+  // listed with every other reason; the document refuses them all the same (`meta`).
   audience: z.union([
-    z.strictObject({ id: z.string().max(256) }),
-    z.strictObject({ name: z.string().max(256), create: z.boolean() }),
+    z.strictObject({ id: z.string().max(256).meta({ pattern: NOT_BLANK }) }),
+    z.strictObject({ name: z.string().max(256).meta({ pattern: NOT_BLANK }), create: z.boolean() }),
   ]),
   action: z.enum(['add', 'remove']),
-  fields: z.array(FieldName).refine((f) => new Set(f).size === f.length, 'must not repeat a field'),
+  fields: z
+    .array(FieldName)
+    .refine((f) => new Set(f).size === f.length, 'must not repeat a field')
+    .meta({ uniqueItems: true, minItems: 1 }),
   lastStep: z.boolean().default(false),
   consent: Consent.optional(),
 });

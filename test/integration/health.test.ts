@@ -99,7 +99,11 @@ describe('GET /healthz', () => {
       });
       expect(bad.status).toBe(400);
       expect(await bad.json()).toEqual({
-        error: { code: 'invalid_request', message: 'The request body is not valid JSON.' },
+        error: {
+          code: 'invalid_request',
+          message: 'The request body is not valid JSON.',
+          details: [{ field: '(body)', message: 'is not valid JSON' }],
+        },
       });
     } finally {
       await api.close();

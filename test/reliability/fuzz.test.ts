@@ -24,7 +24,6 @@ interface JsonSchema {
   anyOf?: JsonSchema[];
   oneOf?: JsonSchema[];
   $ref?: string;
-  $defs?: Record<string, JsonSchema>;
   minLength?: number;
   minItems?: number;
   format?: string;
@@ -77,8 +76,11 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-/** Every operation of the document, its body schema with `$ref`s resolved. */
-function operationsOf(doc: { paths: Record<string, Record<string, any>> }): Operation[] {
+/** Every operation of the document, its body schema with `$ref`s (into components/schemas) resolved. */
+function operationsOf(doc: {
+  paths: Record<string, Record<string, any>>;
+  components?: { schemas?: Record<string, JsonSchema> };
+}): Operation[] {
   return Object.entries(doc.paths).flatMap(([path, ops]) =>
     Object.entries(ops).map(([method, op]) => {
       const schema = op.requestBody?.content?.['application/json']?.schema as JsonSchema | undefined;
@@ -86,7 +88,7 @@ function operationsOf(doc: { paths: Record<string, Record<string, any>> }): Oper
         method: method.toUpperCase(),
         path,
         params: (op.parameters ?? []) as Operation['params'],
-        body: schema && resolve(schema, schema.$defs ?? {}),
+        body: schema && resolve(schema, doc.components?.schemas ?? {}),
         public: Array.isArray(op.security) && op.security.length === 0,
       };
     }),

@@ -70,7 +70,9 @@ export function codecRoutes(o: CodecRouteOptions): Router {
         data: Buffer.from(p.data ?? '', 'base64'),
       }));
       const output = await (op === 'decode' ? o.codec.decode(input) : o.codec.encode(input)).catch(() => {
-        throw new ApiError(400, 'invalid_payload', 'A payload could not be decoded (unknown key or damaged data).');
+        throw new ApiError(400, 'invalid_payload', 'A payload could not be decoded (unknown key or damaged data).', [
+          { field: 'payloads', message: 'holds a payload that cannot be decoded' },
+        ]);
       });
       res.json({
         payloads: output.map((p) => ({

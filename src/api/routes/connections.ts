@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Fail } from '../../../domain/failures.js';
 import { Router, type Request } from 'express';
 import type { PartnerAdapter } from '../../../partners/adapter.js';
 import { temporalRateGate, withRateGate } from '../../../activities/rate-gate.js';
@@ -26,7 +27,9 @@ import { parse } from '../validate.js';
 const notConnected = (partner: string) =>
   new ApiError(404, 'not_connected', `This workspace has no ${partner} connection.`);
 const invalidState = () =>
-  new ApiError(400, 'invalid_state', 'The authorization state is invalid, already used or expired; start again.');
+  new ApiError(400, 'invalid_state', 'The authorization state is invalid, already used or expired; start again.', [
+    { field: 'state', message: 'is invalid, already used or expired' },
+  ]);
 
 /** docs/api.md's Connection (never a token). */
 export function connectionBody(partner: PartnerId, v: ConnectionView) {
@@ -74,10 +77,14 @@ export function connectionRoutes(ctx: ApiContext): Router {
     }
   }
 
-  /** Stores a token (and the ad accounts it sees) in the Connection workflow, starting it if needed. */
-  async function connect(workspaceId: string, adapter: PartnerAdapter, credentials: Credentials) {
-    const adAccounts = await partnerCall(() =>
-      gated(workspaceId, adapter, () => adapter.listAdAccounts(credentials.accessToken)),
+  /**
+   * Stores a token (and the ad accounts it sees) in the Connection workflow, starting it if needed.
+   * `field`: what the client sent that the token came from, named if the partner refuses it.
+   */
+  async function connect(workspaceId: string, adapter: PartnerAdapter, credentials: Credentials, field: SentField) {
+    const adAccounts = await partnerCall(
+      () => gated(workspaceId, adapter, () => adapter.listAdAccounts(credentials.accessToken)),
+      field,
     );
     await temporalCall(ctx.client.connection, () =>
       ctx.client.workflow.signalWithStart<typeof connectionWorkflow, [Credentials & { adAccounts?: AdAccount[] }]>(
@@ -121,9 +128,9 @@ export function connectionRoutes(ctx: ApiContext): Router {
     });
     const credentials = await partnerCall(
       () => adapter.exchangeCode((code ?? auth_code)!, callbackUrl(adapter.id)),
-      'invalid_code',
+      code ? 'code' : 'auth_code',
     );
-    const view = await connect(s.w, adapter, credentials);
+    const view = await connect(s.w, adapter, credentials, code ? 'code' : 'auth_code');
     if (s.r) return void res.redirect(302, s.r);
     res.json(connectionBody(adapter.id, view));
   });
@@ -132,7 +139,7 @@ export function connectionRoutes(ctx: ApiContext): Router {
     const workspaceId = await ctx.auth.workspace(req);
     const adapter = partnerOf(ctx, req.params.partner);
     const body = parse(PutToken, req.body);
-    res.json(connectionBody(adapter.id, await connect(workspaceId, adapter, body)));
+    res.json(connectionBody(adapter.id, await connect(workspaceId, adapter, body, 'accessToken')));
   });
 
   r.get('/v1/connections', async (req, res) => {
@@ -192,18 +199,22 @@ export function connectionRoutes(ctx: ApiContext): Router {
 }
 
 /**
- * A partner call made by the API (connect time): a refused token is 422 `token_invalid` (or
- * `refusedCode`), a partner that fails is 502; the partner's text never reaches the client.
+ * A partner call made by the API (connect time) with what the client sent in `field`: a refused
+ * token is 422 `token_invalid`, a refused OAuth code (`code`, `auth_code`) 400 `invalid_code`,
+ * naming the field; a partner that fails is 502; the partner's text never reaches the client.
  */
-async function partnerCall<T>(fn: () => Promise<T>, refusedCode = 'token_invalid'): Promise<T> {
+type SentField = 'accessToken' | 'code' | 'auth_code';
+async function partnerCall<T>(fn: () => Promise<T>, field: SentField): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     if (err instanceof ApiError) throw err;
     const type = err instanceof ApplicationFailure ? err.type : undefined;
-    if (type === 'token_invalid' || type === 'rejected') {
-      const status = refusedCode === 'invalid_code' ? 400 : 422;
-      throw new ApiError(status, refusedCode, 'The partner refused the credentials.');
+    if (type === Fail.TokenInvalid || type === Fail.Rejected) {
+      const [status, code] = field === 'accessToken' ? [422, 'token_invalid'] : [400, 'invalid_code'];
+      throw new ApiError(status, code, 'The partner refused the credentials.', [
+        { field, message: 'was refused by the partner' },
+      ]);
     }
     throw new ApiError(502, 'partner_unavailable', 'The partner did not answer as expected; try again shortly.');
   }

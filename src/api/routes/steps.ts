@@ -41,8 +41,28 @@ const refused = (problems: LaunchProblem[]) =>
     422,
     'launch_refused',
     `The step cannot run: ${problems.map((p) => p.code).join(', ')}.`,
-    problems.map((p) => ({ code: p.code, message: p.message })),
+    problems.map((p) => ({
+      code: p.code,
+      message: p.message,
+      ...(REASON_FIELDS[p.code] ? { field: REASON_FIELDS[p.code] } : {}),
+    })),
   );
+/** The launch body's field each `launch_refused` reason is about. */
+const REASON_FIELDS: Record<string, string> = {
+  not_connected: 'partner',
+  token_invalid: 'partner',
+  ad_account_not_selected: 'adAccountId',
+  terms_not_accepted: 'adAccountId',
+  audience_limit_reached: 'adAccountId',
+  audience_name_required: 'audience.name',
+  audience_create_failed: 'audience.name',
+  audience_not_found: 'audience.id',
+  audience_restricted: 'audience',
+  value_based_audience_unsupported: 'audience',
+  remove_not_supported: 'action',
+  no_match_fields: 'fields',
+  field_not_supported: 'fields',
+};
 
 export function stepRoutes(ctx: ApiContext): Router {
   const r = Router();
@@ -138,7 +158,9 @@ export function stepRoutes(ctx: ApiContext): Router {
     const ids = await stepOf(req);
     const users = (req.body as { users?: unknown } | undefined)?.users;
     if (Array.isArray(users) && users.length > MAX_USERS_PER_REQUEST) {
-      throw new ApiError(413, 'too_many_users', `At most ${MAX_USERS_PER_REQUEST} users per request; split them.`);
+      throw new ApiError(413, 'too_many_users', `At most ${MAX_USERS_PER_REQUEST} users per request; split them.`, [
+        { field: 'users', message: `has ${users.length} users; at most ${MAX_USERS_PER_REQUEST}` },
+      ]);
     }
     const body = parse(PostUsers, req.body);
     const view = await launchedView(ids);
