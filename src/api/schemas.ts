@@ -36,7 +36,9 @@ export const ErrorBody = z
   .meta({ id: 'Error' });
 
 // ── Workspaces ─────────────────────────────────────────────────────────────────────────────
-export const CreateWorkspace = z.strictObject({ name: z.string().trim().min(1).max(200) });
+export const CreateWorkspace = z.strictObject({
+  name: z.string().max(200).regex(/\S/, 'must not be blank').trim(),
+});
 export const Workspace = z
   .object({ id: z.string(), name: z.string(), apiKey: z.string().describe('Shown once; stored only as a hash.') })
   .meta({ id: 'WorkspaceCreated' });
