@@ -1,7 +1,9 @@
 /**
- * The sliding-window slots a partner rate-limit key hands out (pure; see rate-limiter.ts).
+ * The sliding-window slots a partner rate-limit key handed out before lanes (rate-lanes.ts);
+ * kept because the histories of limiters from then replay through it (pure; see rate-limiter.ts).
  *
- * Why it is exact: a caller sends within its allowed lateness of its slot (`allowedLateness`)
+ * It was exact for sends, not for what a partner counts (arrivals, which a starved machine
+ * spreads past any margin): a caller sends within its allowed lateness of its slot (`allowedLateness`)
  * or not at all (then it asks again, allowing itself more). A slot comes `windowMs` after the
  * latest moment any slot `limit` grants back (or earlier) may still send. So among any
  * `limit + 1` sends, the last granted goes at least `windowMs` after the first granted: no

@@ -8,8 +8,8 @@ import { Worker } from '@temporalio/worker';
 import { describe, expect, inject, it } from 'vitest';
 import * as productWorkflows from '../../workflows/index.js';
 import { connectionWorkflowId, rateLimiterWorkflowId, workspaceWorkflowId } from '../../workflows/ids.js';
-import { acquireSlotUpdate, setCredentialsSignal, stopSignal } from '../../workflows/messages.js';
-import { rateLimiterWorkflow } from '../../workflows/rate-limiter.js';
+import { setCredentialsSignal, stopSignal } from '../../workflows/messages.js';
+import { leaseLanesUpdate, rateLimiterWorkflow } from '../../workflows/rate-limiter.js';
 import { consumeOAuthStateUpdate, workspaceQuery, workspaceWorkflow } from '../../workflows/workspace.js';
 import {
   FakePartner,
@@ -38,9 +38,9 @@ const NONDETERMINISTIC_WORKFLOWS = fileURLToPath(new URL('../fixtures/nondetermi
  * 'packed-rows' carry rows as one string (workflows/rows.ts) where older ones carry arrays;
  * 'packed-sizing' weigh them as sent; 'list-maker-alone' send a Pinterest list's first request alone;
  * 'slot-round-trip' ask the rate limiter for slots with their round trip; 'requests-side-by-side'
- * send a batch's requests together once its list exists.
+ * send a batch's requests together once its list exists; 'rate-lanes' lease the rate limiter's lanes.
  */
-const RECORDED_WITH = 'requests-side-by-side';
+const RECORDED_WITH = 'rate-lanes';
 
 /** The search attributes each upsert of a history wrote, in order (the patch's own TemporalChangeVersion left out). */
 function upserts(h: temporal.api.history.v1.IHistory): Record<string, unknown>[] {
@@ -106,6 +106,7 @@ describe.skipIf(process.env.RECORD_HISTORIES)('replay', () => {
       'packed-sizing',
       'list-maker-alone',
       'requests-side-by-side',
+      'rate-lanes',
     ])
       expect(histories.filter((h) => h.file.includes(`.${change}.`)).length).toBeGreaterThanOrEqual(7);
     const withSearchAttributes = (file: string) => file.split('.').length > 2; // every suffix came after it
@@ -208,7 +209,7 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
   });
 
   // Update-with-start is served by the dev server (not the time-skipping one); these need no time skips.
-  it('a rate limiter that hands out slots and continues as new; a workspace that uses an OAuth state', async () => {
+  it('a rate limiter whose lanes are leased and given back, continuing as new; a workspace that uses an OAuth state', async () => {
     const env = await connectDevServer();
     const taskQueue = uniqueTaskQueue('record');
     const worker = await Worker.create({
@@ -228,8 +229,9 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
             args: [{ key, maxSlotsPerRun: 3 }],
             workflowIdConflictPolicy: 'USE_EXISTING',
           });
-          await env.client.workflow.executeUpdateWithStart(acquireSlotUpdate, {
-            args: [{ now: Date.now(), limit: 2, windowMs: 1_000, lateMs: 40, roundTripMs: 200 }],
+          const now = Date.now();
+          await env.client.workflow.executeUpdateWithStart(leaseLanesUpdate, {
+            args: [{ holder: 'h', now, limit: 2, windowMs: 1_000, want: 1, held: 0, returned: i ? [now + 1_000] : [] }],
             startWorkflowOperation: start,
           });
           firstRunId ??= (await (await start.workflowHandle()).describe()).runId;
@@ -237,7 +239,7 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
         const limiter = env.client.workflow.getHandle(limiterId, firstRunId);
         for (let i = 0; i < 100 && (await limiter.describe()).status.name === 'RUNNING'; i++) await setTimeout(50);
         expect((await limiter.describe()).status.name).toBe('CONTINUED_AS_NEW');
-        await save(env.client, 'rate-limiter-slots-then-continue', limiterId, firstRunId);
+        await save(env.client, 'rate-limiter-lanes-then-continue', limiterId, firstRunId);
 
         const workspaceId = 'ws-record';
         const workspace = await env.client.workflow.start(workspaceWorkflow, {
