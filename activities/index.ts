@@ -14,7 +14,7 @@ import type { PartnerId } from '../workflows/types.js';
 import type { LaunchProblem, PartnerAdapter } from './partners/types.js';
 import { ruleProblems } from './partners/launch-rules.js';
 import { outcomeOf, type Metrics } from '../src/observability/metrics.js';
-import { temporalRateGate, withRateGate } from './rate-gate.js';
+import { temporalRateGate, withRateGate, withoutRateGate } from './rate-gate.js';
 import { RecentAnswers } from './recent-answers.js';
 import type { PartnerActivities, PartnerCallContext } from './types.js';
 
@@ -161,7 +161,8 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
           nonRetryable: true,
         });
       }
-      const fresh = await partner.refresh(c.refreshToken);
+      const refresh = c.refreshToken;
+      const fresh = await withoutRateGate(() => partner.refresh(refresh)); // an OAuth token endpoint
       return { ...fresh, refreshToken: fresh.refreshToken ?? c.refreshToken };
     },
 

@@ -1,7 +1,7 @@
 /**
  * Every partner request goes out on a lane of the rate-limit key it counts against (see
- * workflows/rate-lanes.ts), taken by `beforePartnerRequest`, which the HTTP layer calls before
- * each request. The server's per-key
+ * workflows/rate-lanes.ts): the one entry is `beforePartnerRequest`, which the HTTP layer calls
+ * before each request and which refuses a request made outside a gate. The server's per-key
  * limit smooths the flow of activities; lanes make the partner's limit exact in every sliding
  * second, across all workers.
  *
@@ -40,7 +40,7 @@ export interface Lane {
 /** Resolves with a lane to send one request on (`signal` aborts the wait). */
 export type RateGate = (signal?: AbortSignal) => Promise<Lane>;
 
-const current = new AsyncLocalStorage<{ gate: RateGate; signal?: AbortSignal }>();
+const current = new AsyncLocalStorage<{ gate: RateGate | null; signal?: AbortSignal }>();
 
 /**
  * Runs `fn` with every partner request made inside it passing `gate` first; `signal` (the
@@ -51,13 +51,25 @@ export function withRateGate<T>(gate: RateGate, fn: () => Promise<T>, signal?: A
   return current.run({ gate, signal }, fn);
 }
 
+/**
+ * Runs `fn`, whose partner requests are not counted against the partner's API limit: OAuth
+ * token endpoints (code exchange, refresh), which the partners limit apart, if at all.
+ */
+export function withoutRateGate<T>(fn: () => Promise<T>): Promise<T> {
+  return current.run({ gate: null }, fn);
+}
+
 const NO_LANE: Lane = { done() {} };
 
-/** Called by the HTTP layer right before each partner request: the lane to send it on. */
+/**
+ * Called by the HTTP layer right before each partner request: the lane to send it on. A
+ * request outside withRateGate / withoutRateGate is a bug (it would go uncounted): refused.
+ */
 export async function beforePartnerRequest(): Promise<Lane> {
   const store = current.getStore();
-  store?.signal?.throwIfAborted();
-  return store ? store.gate(store.signal) : NO_LANE;
+  if (!store) throw new Error('A partner request outside any rate gate (withRateGate, or withoutRateGate for OAuth).');
+  store.signal?.throwIfAborted();
+  return store.gate ? store.gate(store.signal) : NO_LANE;
 }
 
 /** The cancellation signal partner requests made now should honour. */

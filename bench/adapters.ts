@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { toRow } from '../activities/partners/identifiers.js';
 import { createPartners } from '../activities/partners/registry.js';
 import type { PartnerAdapter } from '../activities/partners/types.js';
-import { localRateGate, withRateGate } from '../activities/rate-gate.js';
+import { localRateGate, withRateGate, withoutRateGate } from '../activities/rate-gate.js';
 import { spawnServer } from '../src/temporal/process.js';
 import type { PartnerId, Row } from '../workflows/types.js';
 
@@ -82,7 +82,7 @@ async function run(partner: PartnerId, limits: boolean): Promise<Run> {
         rejected: s.rejected,
       };
     };
-    return await (limits ? withRateGate(localRateGate(requestsPerSecond), run) : run());
+    return await (limits ? withRateGate(localRateGate(requestsPerSecond), run) : withoutRateGate(run));
   } finally {
     await sandbox.stop();
   }

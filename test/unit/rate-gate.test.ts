@@ -1,6 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { maxInAnyWindow } from '../../bench/stats.js';
-import { LanePool } from '../../activities/rate-gate.js';
+import {
+  LanePool,
+  beforePartnerRequest,
+  localRateGate,
+  withRateGate,
+  withoutRateGate,
+} from '../../activities/rate-gate.js';
 import { RoundTrips } from '../../activities/round-trips.js';
 import { emptyBook, leaseLanes, type LaneGrant, type LaneRequest } from '../../workflows/rate-lanes.js';
 
@@ -19,6 +25,15 @@ describe('RoundTrips', () => {
     const trips = new RoundTrips(5, 1_000);
     trips.add(30_000);
     expect(trips.expected()).toBe(1_000);
+  });
+});
+
+describe('the one entry for partner requests', () => {
+  it('refuses a request outside any gate, and lets an OAuth call go uncounted only when said so', async () => {
+    await expect(beforePartnerRequest()).rejects.toThrow(/outside any rate gate/);
+    await expect(withoutRateGate(() => beforePartnerRequest())).resolves.toBeDefined();
+    const lane = await withRateGate(localRateGate(1), () => beforePartnerRequest());
+    lane.done();
   });
 });
 

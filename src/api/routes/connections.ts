@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { Router, type Request } from 'express';
 import type { PartnerAdapter } from '../../../activities/partners/types.js';
-import { temporalRateGate, withRateGate } from '../../../activities/rate-gate.js';
+import { temporalRateGate, withRateGate, withoutRateGate } from '../../../activities/rate-gate.js';
 import type { connectionWorkflow } from '../../../workflows/connection.js';
 import { connectionWorkflowId, rateLimitKey, workspaceWorkflowId } from '../../../workflows/ids.js';
 import {
@@ -120,7 +120,7 @@ export function connectionRoutes(ctx: ApiContext): Router {
       throw err;
     });
     const credentials = await partnerCall(
-      () => adapter.exchangeCode((code ?? auth_code)!, callbackUrl(adapter.id)),
+      () => withoutRateGate(() => adapter.exchangeCode((code ?? auth_code)!, callbackUrl(adapter.id))), // OAuth token endpoint
       'invalid_code',
     );
     const view = await connect(s.w, adapter, credentials);

@@ -9,18 +9,21 @@ import { sandboxControl } from '../../helpers/sandbox.js';
 import { startSandbox, type RunningSandbox } from '../../../src/sandbox/server.js';
 import { Fail } from '../../../workflows/failures.js';
 import type { Row } from '../../../workflows/types.js';
+import { gated } from '../../helpers/gated.js';
 
 let sandbox: RunningSandbox;
 let adapter: PartnerAdapter;
 
 beforeAll(async () => {
   sandbox = await startSandbox('127.0.0.1', 0);
-  adapter = tiktok({
-    api: `${sandbox.url}/tiktok/open_api/v1.3`,
-    authorize: `${sandbox.url}/tiktok/portal/auth`,
-    appId: 'app',
-    secret: 'secret',
-  });
+  adapter = gated(
+    tiktok({
+      api: `${sandbox.url}/tiktok/open_api/v1.3`,
+      authorize: `${sandbox.url}/tiktok/portal/auth`,
+      appId: 'app',
+      secret: 'secret',
+    }),
+  );
 });
 afterAll(async () => {
   await sandbox?.close();
