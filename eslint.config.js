@@ -65,6 +65,33 @@ export default tseslint.config(
     },
   },
   {
+    // Partner requests leave only through http.ts's call(), which takes each one's rate-limit lane.
+    files: ['activities/**/*.ts', 'partners/**/*.ts'],
+    ignores: ['activities/partners/http.ts', 'partners/http.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...['node:http', 'node:https', 'http', 'https', 'node:net', 'net'].map((name) => ({
+              name,
+              message: 'Partner requests go through call() in the partners http.ts (rate-limit lanes).',
+            })),
+            {
+              name: 'undici',
+              importNames: ['request', 'fetch', 'stream', 'pipeline', 'connect', 'upgrade', 'Client', 'Pool'],
+              message: 'Partner requests go through call() in the partners http.ts (rate-limit lanes).',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'fetch', message: 'Partner requests go through call() in the partners http.ts (rate-limit lanes).' },
+      ],
+    },
+  },
+  {
     // The page's build config runs on Node: its own tsconfig keeps Node types out of the browser code.
     files: ['ui/vite.config.ts'],
     languageOptions: {

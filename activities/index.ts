@@ -15,7 +15,7 @@ import type { PartnerAdapter } from '../partners/adapter.js';
 import { launchProblems, type LaunchProblem } from '../domain/launch-rules.js';
 import { limitsOf } from '../domain/partner.js';
 import { outcomeOf, type Metrics } from '../src/observability/metrics.js';
-import { temporalRateGate, withRateGate } from './rate-gate.js';
+import { temporalRateGate, withRateGate, withoutRateGate } from './rate-gate.js';
 import { RecentAnswers } from './recent-answers.js';
 import type { PartnerActivities, PartnerCallContext } from '../domain/activities.js';
 
@@ -151,7 +151,8 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
           nonRetryable: true,
         });
       }
-      const fresh = await partner.refresh(c.refreshToken);
+      const refresh = c.refreshToken;
+      const fresh = await withoutRateGate(() => partner.refresh(refresh)); // an OAuth token endpoint
       return { ...fresh, refreshToken: fresh.refreshToken ?? c.refreshToken };
     },
 

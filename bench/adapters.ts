@@ -1,7 +1,7 @@
 /**
  * Each partner adapter alone against the sandbox partners (no Temporal): requests/s and users/s
- * with the sandbox's rate limits lifted, then on — where requests pass the same sliding-window
- * slots the rate-limiter workflow hands out (rate-window.ts), here held in process — and the
+ * with the sandbox's rate limits lifted, then on — where requests go out on the same lanes the
+ * rate-limiter workflow keeps (rate-lanes.ts), here kept in process — and the
  * most requests the sandbox saw in any second per key.
  *
  *   npm run bench:adapters [-- --requests 60 --concurrency 8]
@@ -11,9 +11,8 @@ import { parseArgs } from 'node:util';
 import { toRow } from '../partners/identifiers.js';
 import { PARTNER_REGISTRY, createPartners } from '../partners/registry.js';
 import type { PartnerAdapter } from '../partners/adapter.js';
-import { TRANSIT_MARGIN_MS, WINDOW_MS, slotGate, withRateGate } from '../activities/rate-gate.js';
+import { localRateGate, withRateGate, withoutRateGate } from '../activities/rate-gate.js';
 import { spawnServer } from '../src/temporal/process.js';
-import { emptyWindow, takeSlot } from '../domain/rate-window.js';
 import type { PartnerId, Row } from '../domain/types.js';
 
 const { values } = parseArgs({
@@ -49,16 +48,8 @@ async function run(partner: PartnerId, limits: boolean): Promise<Run> {
     );
     const batches: Row[][] = [];
     for (let i = 0; i < rows.length; i += maxUsersPerRequest) batches.push(rows.slice(i, i + maxUsersPerRequest));
-    // Every request the adapter makes (setup included) passes the gate, as in the product.
-    const window = emptyWindow();
-    const gate = limits
-      ? slotGate((ask) =>
-          Promise.resolve(
-            takeSlot(window, { ...ask, limit: requestsPerSecond, windowMs: WINDOW_MS + TRANSIT_MARGIN_MS }),
-          ),
-        )
-      : async () => {};
-    return await withRateGate(gate, async () => {
+    // With limits on, every request the adapter makes (setup included) passes the gate, as in the product.
+    const run = async (): Promise<Run> => {
       const audienceId = await audienceWithFirst(adapter, token, partner, batches.shift()!);
       const target = { adAccountId: adAccountOf(partner), audienceId, audienceName: 'bench', action: 'add' as const };
       const started = performance.now();
@@ -84,7 +75,8 @@ async function run(partner: PartnerId, limits: boolean): Promise<Run> {
         limit: requestsPerSecond,
         rejected: s.rejected,
       };
-    });
+    };
+    return await (limits ? withRateGate(localRateGate(requestsPerSecond), run) : withoutRateGate(run));
   } finally {
     await sandbox.stop();
   }

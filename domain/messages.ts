@@ -1,7 +1,7 @@
 /** Every signal, query and update, typed once and shared by workflows, activities, API and tests. */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ConnectionStatus, ErroredReason, LastError, NotSyncedReason, StepConfig, StepView } from './types.js';
-import type { SlotRequest } from './rate-window.js';
+import type { LaneGrant, LaneRequest } from './rate-lanes.js';
 import type { RateLimitScope } from './partner.js';
 import type { PackedRows } from './rows.js';
 import type { TimelineView } from './timeline.js';
@@ -102,5 +102,5 @@ export const credentialsQuery = defineQuery<ConnectionCredentials>('credentials'
 
 // ── Rate limiter ────────────────────────────────────────────────────────────────────────────
 
-/** A request slot on a partner rate-limit key: resolves to the time (ms since epoch) to send at. */
-export const acquireSlotUpdate = defineUpdate<number, [SlotRequest]>('acquireSlot');
+/** A holder's lanes on a partner rate-limit key: given back, renewed, and more if it wants them (rate-lanes.ts). */
+export const leaseLanesUpdate = defineUpdate<LaneGrant, [LaneRequest]>('leaseLanes');

@@ -33,7 +33,7 @@ export async function call(agent: Agent, url: string, o: CallOptions): Promise<A
     headers['content-type'] = 'application/x-www-form-urlencoded';
     body = new URLSearchParams(o.form).toString();
   }
-  await beforePartnerRequest(); // the rate-limit slot: outside the try, a failure to get one is not the partner's
+  const lane = await beforePartnerRequest(); // outside the try: a failure to get one is not the partner's
   try {
     const res = await request(url, {
       method: o.method,
@@ -42,6 +42,7 @@ export async function call(agent: Agent, url: string, o: CallOptions): Promise<A
       dispatcher: agent,
       signal: partnerRequestSignal(),
     });
+    lane.done(); // answered, so counted by the partner: the lane is free a window from now
     const text = await res.body.text();
     let parsed: unknown = text || undefined;
     if (text && String(res.headers['content-type'] ?? '').includes('json')) {
@@ -53,6 +54,7 @@ export async function call(agent: Agent, url: string, o: CallOptions): Promise<A
     }
     return { status: res.statusCode, headers: res.headers, body: parsed };
   } catch (err) {
+    lane.done();
     // Never echo the URL or body: they may carry tokens or identifiers.
     return { status: 599, headers: {}, body: { networkError: (err as { code?: string }).code ?? 'network error' } };
   }

@@ -1,24 +1,16 @@
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toRow } from '../../partners/identifiers.js';
 import { packRows } from '../../domain/rows.js';
 import { PARTNER_REGISTRY } from '../../partners/registry.js';
-import { fileURLToPath } from 'node:url';
-import { Client } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createActivities } from '../../activities/index.js';
-import { toRow } from '../../partners/identifiers.js';
-import { createPartners } from '../../partners/registry.js';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
-import { spawnServer, type ServerProcess } from '../../src/temporal/process.js';
 import { launchStep } from '../../src/temporal/steps.js';
-import { applyPartnerRateLimits, partnerQueueLimits } from '../../src/temporal/rate-limits.js';
-import { connectionWorkflowId, partnerTaskQueue } from '../../domain/ids.js';
+import { connectionWorkflowId } from '../../domain/ids.js';
 import { usersEnteredSignal } from '../../domain/messages.js';
 import type { Field, PartnerId } from '../../domain/types.js';
 import { until } from '../helpers/engine.js';
-import { connectDevServer, uniqueTaskQueue } from '../helpers/temporal.js';
-
-const WORKER_SCRIPT = fileURLToPath(new URL('../fixtures/processes/partner-worker.ts', import.meta.url));
+import { withTwoWorkers } from '../helpers/partner-workers.js';
+import { connectDevServer } from '../helpers/temporal.js';
 
 // Partner rate limits held by the Temporal server (dev server, real time): per connection for
 // LinkedIn, per app for TikTok, whatever the number of workers polling the partner's queue.
@@ -35,76 +27,10 @@ afterAll(async () => {
 
 /** Small requests, so that many of them are cheap: the limit counts requests, not users. */
 const USERS_PER_REQUEST = 50;
+const overrides = (partner: PartnerId) => ({
+  [`${partner.toUpperCase()}_USERS_PER_REQUEST`]: String(USERS_PER_REQUEST),
+});
 const REQUESTS_PER_STEP = 40;
-
-/**
- * Runs the product's workers for `partner` as `npm start` does, plus a second service process
- * polling the same partner queue (the SDK allows one worker per queue in a process), with the
- * rate limits applied first.
- */
-async function withTwoWorkers<T>(partner: PartnerId, fn: (taskQueue: string) => Promise<T>): Promise<T> {
-  const taskQueue = uniqueTaskQueue('rate');
-  const overrides = { [`${partner.toUpperCase()}_USERS_PER_REQUEST`]: String(USERS_PER_REQUEST) };
-  const partners = createPartners({ sandboxUrl: sandbox.url, env: overrides });
-  await applyPartnerRateLimits(
-    env.connection,
-    'default',
-    partnerQueueLimits(taskQueue, [partners[partner]!.capabilities]),
-  );
-  const activities = createActivities({
-    client: new Client({ connection: env.connection }),
-    partners,
-    workflowTaskQueue: taskQueue,
-  });
-  const second = await secondWorker(taskQueue, partnerTaskQueue(taskQueue, partner), overrides);
-  const workers = [
-    await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: { codePath: inject('harness').workflowBundlePath },
-    }),
-    await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue: partnerTaskQueue(taskQueue, partner),
-      activities,
-    }),
-  ];
-  const runs = workers.map((w) => w.run());
-  try {
-    return await fn(taskQueue);
-  } finally {
-    for (const w of workers) w.shutdown();
-    await Promise.allSettled([...runs, second.stop()]);
-  }
-}
-
-async function secondWorker(
-  workflowTaskQueue: string,
-  taskQueue: string,
-  overrides: Record<string, string>,
-): Promise<ServerProcess> {
-  let ready!: () => void;
-  const isReady = new Promise<void>((resolve) => (ready = resolve));
-  const proc = spawnServer(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      WORKER_SCRIPT,
-      inject('harness').devServerAddress,
-      workflowTaskQueue,
-      taskQueue,
-      sandbox.url,
-      JSON.stringify(overrides),
-    ],
-    { onOutput: (line) => (line.trim() === 'ready' ? ready() : console.error(`[second worker] ${line}`)) },
-  );
-  await Promise.race([
-    isReady,
-    proc.exited.then((code) => Promise.reject(new Error(`the second worker exited (code ${code})`))),
-  ]);
-  return proc;
-}
 
 /** Requests per second between a key's first and last request (its queue was never empty meanwhile). */
 const backloggedRate = (k: { requests: number; firstAt: number; lastAt: number }) =>
@@ -159,7 +85,7 @@ describe('partner rate limits held by the server (two workers on the partner que
     'keeps each LinkedIn connection within 10 requests in any second while two together go faster',
     { timeout: 90_000 },
     async () => {
-      await withTwoWorkers('linkedin', async (taskQueue) => {
+      await withTwoWorkers(env, sandbox, 'linkedin', overrides('linkedin'), async ({ taskQueue }) => {
         const steps = await Promise.all([1, 2].map((n) => busyWorkspace(taskQueue, 'linkedin', '501', n)));
         sandbox.state.stats.delete('linkedin'); // count the sync, not the launches
         const started = Date.now();
@@ -188,7 +114,7 @@ describe('partner rate limits held by the server (two workers on the partner que
     'keeps two TikTok connections together within the app limit of 10 requests in any second',
     { timeout: 90_000 },
     async () => {
-      await withTwoWorkers('tiktok', async (taskQueue) => {
+      await withTwoWorkers(env, sandbox, 'tiktok', overrides('tiktok'), async ({ taskQueue }) => {
         const steps = await Promise.all([1, 2].map((n) => busyWorkspace(taskQueue, 'tiktok', '7001', n)));
         sandbox.state.stats.delete('tiktok');
         const started = Date.now();

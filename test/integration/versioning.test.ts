@@ -28,7 +28,7 @@ import {
   workflowBuildId,
 } from '../../src/temporal/worker.js';
 import { batchWorkflowId, connectionWorkflowId, rateLimiterWorkflowId, rateLimitKey } from '../../domain/ids.js';
-import { acquireSlotUpdate, usersEnteredSignal } from '../../domain/messages.js';
+import { leaseLanesUpdate, usersEnteredSignal } from '../../domain/messages.js';
 import type { Row } from '../../domain/types.js';
 import { rateLimiterWorkflow } from '../../workflows/rate-limiter.js';
 import { consumeOAuthStateUpdate, workspaceWorkflow } from '../../workflows/workspace.js';
@@ -278,8 +278,8 @@ describe('Worker Versioning (dev server)', () => {
       const key = 'linkedin:ws-versioning';
       const limiterId = rateLimiterWorkflowId(taskQueue, key);
       const acquire = () =>
-        env.client.workflow.executeUpdateWithStart(acquireSlotUpdate, {
-          args: [{ now: Date.now(), limit: 10, windowMs: 1_000, lateMs: 40, roundTripMs: 0 }],
+        env.client.workflow.executeUpdateWithStart(leaseLanesUpdate, {
+          args: [{ holder: 'h', now: Date.now(), limit: 10, windowMs: 1_000, want: 1, held: 0, returned: [] }],
           startWorkflowOperation: new WithStartWorkflowOperation(rateLimiterWorkflow, {
             workflowId: limiterId,
             taskQueue,

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pinterest } from '../../partners/pinterest/adapter.js';
 import { Fail } from '../../domain/failures.js';
 import { failureOf } from '../helpers/failures.js';
+import { gated } from '../helpers/gated.js';
 
 // Answers the sandbox never gives (a 404 for a list that a lookup then finds), scripted.
 const ORIGIN = 'http://pinterest.test';
@@ -15,9 +16,11 @@ function adapterWith(script: (pool: ReturnType<MockAgent['get']>) => void) {
   mock.disableNetConnect();
   script(mock.get(ORIGIN));
   // MockAgent is a dispatcher like Agent; the adapter only dispatches through it.
-  return pinterest(
-    { api: `${ORIGIN}/v5`, authorize: `${ORIGIN}/oauth/`, clientId: 'app', clientSecret: 'secret' },
-    mock as unknown as Agent,
+  return gated(
+    pinterest(
+      { api: `${ORIGIN}/v5`, authorize: `${ORIGIN}/oauth/`, clientId: 'app', clientSecret: 'secret' },
+      mock as unknown as Agent,
+    ),
   );
 }
 const target = {

@@ -1,8 +1,14 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
-import { LATE_MS, slotGate } from '../../activities/rate-gate.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { maxInAnyWindow } from '../../bench/stats.js';
+import {
+  LanePool,
+  beforePartnerRequest,
+  localRateGate,
+  withRateGate,
+  withoutRateGate,
+} from '../../activities/rate-gate.js';
 import { RoundTrips } from '../../activities/round-trips.js';
-import { emptyWindow, takeSlot } from '../../domain/rate-window.js';
+import { emptyBook, leaseLanes, type LaneGrant, type LaneRequest } from '../../domain/rate-lanes.js';
 
 describe('RoundTrips', () => {
   it('expects no round trip until it has seen one, then the longest of the recent ones', () => {
@@ -22,28 +28,90 @@ describe('RoundTrips', () => {
   });
 });
 
-describe('slotGate', () => {
-  it('asks once per request once it knows the round trip and goes as the answer comes, where a slot for the moment of asking was always spent', async () => {
-    const ROUND_TRIP_MS = 80; // far beyond LATE_MS, as on a loaded machine
-    expect(ROUND_TRIP_MS).toBeGreaterThan(3 * LATE_MS);
-    const window = emptyWindow();
-    let asks = 0;
-    const gate = slotGate(async (ask) => {
-      asks++;
-      const at = takeSlot(window, { ...ask, limit: 1_000, windowMs: 1_000 });
-      await sleep(ROUND_TRIP_MS);
-      return at;
+describe('the one entry for partner requests', () => {
+  it('refuses a request outside any gate, and lets an OAuth call go uncounted only when said so', async () => {
+    await expect(beforePartnerRequest()).rejects.toThrow(/outside any rate gate/);
+    await expect(withoutRateGate(() => beforePartnerRequest())).resolves.toBeDefined();
+    const lane = await withRateGate(localRateGate(1), () => beforePartnerRequest());
+    lane.done();
+  });
+});
+
+describe('lane pools on one book', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_000_000 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  let seed = 11;
+  const random = () => (seed = (seed * 16_807) % 2_147_483_647) / 2_147_483_647;
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  /** Three processes sending on one key at several times its limit, with slow and uneven answers and updates. */
+  async function simulate(opts: { dies?: boolean }) {
+    const LIMIT = 10;
+    const book = emptyBook();
+    let updates = 0;
+    let dead = false;
+    const limiter =
+      (holder: number) =>
+      async (r: LaneRequest): Promise<LaneGrant> => {
+        updates++;
+        await wait(5 + random() * 150); // on its way to the workflow
+        if (holder === 0 && dead) return new Promise<never>(() => {}); // a process that hangs
+        const g = leaseLanes(book, r);
+        await wait(5 + random() * 150); // on its way back
+        return g;
+      };
+    const pools = [0, 1, 2].map((i) => {
+      const pool = new LanePool(limiter(i));
+      pool.limit = LIMIT;
+      return pool;
     });
-    const waited: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      const asked = Date.now();
-      await gate();
-      waited.push(Date.now() - asked);
+    const counted: number[] = [];
+    let sent = 0;
+    let offeredToLiving = 0;
+    let sentByLiving = 0;
+    const request = async (p: number) => {
+      if (p !== 0) offeredToLiving++;
+      const lane = await pools[p]!.take();
+      if (p === 0 && dead) return; // taken, never sent, never done
+      sent++;
+      if (p !== 0) sentByLiving++;
+      const trip = 2 + random() * (random() < 0.1 ? 900 : 60);
+      // The partner counts it anywhere between sending and answering (a busy partner, late).
+      const countAt = Date.now() + random() * trip;
+      counted.push(countAt);
+      await wait(trip);
+      lane.done();
+    };
+    const started = Date.now();
+    for (let t = 0; t < 30_000; t += 25) {
+      // 40 requests a second offered, in bursts, across the three.
+      void request(Math.floor(random() * 3));
+      if (opts.dies && t === 10_000) dead = true;
+      await vi.advanceTimersByTimeAsync(25);
     }
-    // The first request learns the round trip (one spent slot); each later one asks once, and
-    // goes as its answer comes. Without the round trip every request asked three times
-    // (lateness 25, 50, then 100 ms).
-    expect(asks).toBeLessThanOrEqual(13);
-    expect(Math.max(...waited.slice(1))).toBeLessThan(2 * ROUND_TRIP_MS);
+    await vi.advanceTimersByTimeAsync(120_000);
+    return { counted, sent, offeredToLiving, sentByLiving, seconds: (Date.now() - started) / 1_000, updates };
+  }
+
+  it('never lets any second hold more than the limit, and uses nearly all of it', async () => {
+    const { counted, sent, updates } = await simulate({});
+    expect(sent).toBe(1_200);
+    expect(maxInAnyWindow(counted, 1_000)).toBeLessThanOrEqual(10);
+    // While backlogged: ~10 a second (each lane waits a window plus its answer).
+    const first = Math.min(...counted);
+    const last = Math.max(...counted);
+    expect((sent - 1) / ((last - first) / 1_000)).toBeGreaterThan(8.5);
+    expect(updates).toBeLessThan(sent); // lanes are reused without asking
+  });
+
+  it('holds the limit when a process holding lanes hangs: its lanes come back after its lease', async () => {
+    const { counted, offeredToLiving, sentByLiving } = await simulate({ dies: true });
+    expect(maxInAnyWindow(counted, 1_000)).toBeLessThanOrEqual(10);
+    expect(sentByLiving).toBe(offeredToLiving); // the others went on (after LEASE_MS)
   });
 });

@@ -9,7 +9,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { describe, expect, inject, it } from 'vitest';
 import * as productWorkflows from '../../workflows/index.js';
 import { connectionWorkflowId, rateLimiterWorkflowId, workspaceWorkflowId } from '../../domain/ids.js';
-import { acquireSlotUpdate, setCredentialsSignal, stopSignal } from '../../domain/messages.js';
+import { leaseLanesUpdate, setCredentialsSignal, stopSignal } from '../../domain/messages.js';
 import { rateLimiterWorkflow } from '../../workflows/rate-limiter.js';
 import { launchStep } from '../../src/temporal/steps.js';
 import { consumeOAuthStateUpdate, workspaceQuery, workspaceWorkflow } from '../../workflows/workspace.js';
@@ -241,7 +241,7 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
   });
 
   // Update-with-start is served by the dev server (not the time-skipping one); these need no time skips.
-  it('a rate limiter that hands out slots and continues as new; a workspace that uses an OAuth state', async () => {
+  it('a rate limiter whose lanes are leased and given back, continuing as new; a workspace that uses an OAuth state', async () => {
     const env = await connectDevServer();
     const taskQueue = uniqueTaskQueue('record');
     const worker = await Worker.create({
@@ -261,8 +261,9 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
             args: [{ key, maxSlotsPerRun: 3 }],
             workflowIdConflictPolicy: 'USE_EXISTING',
           });
-          await env.client.workflow.executeUpdateWithStart(acquireSlotUpdate, {
-            args: [{ now: Date.now(), limit: 2, windowMs: 1_000, lateMs: 40, roundTripMs: 200 }],
+          const now = Date.now();
+          await env.client.workflow.executeUpdateWithStart(leaseLanesUpdate, {
+            args: [{ holder: 'h', now, limit: 2, windowMs: 1_000, want: 1, held: 0, returned: i ? [now + 1_000] : [] }],
             startWorkflowOperation: start,
           });
           firstRunId ??= (await (await start.workflowHandle()).describe()).runId;
@@ -270,7 +271,7 @@ describe.runIf(process.env.RECORD_HISTORIES)('record histories', () => {
         const limiter = env.client.workflow.getHandle(limiterId, firstRunId);
         for (let i = 0; i < 100 && (await limiter.describe()).status.name === 'RUNNING'; i++) await setTimeout(50);
         expect((await limiter.describe()).status.name).toBe('CONTINUED_AS_NEW');
-        await save(env.client, 'rate-limiter-slots-then-continue', limiterId, firstRunId);
+        await save(env.client, 'rate-limiter-lanes-then-continue', limiterId, firstRunId);
 
         const workspaceId = 'ws-record';
         const workspace = await env.client.workflow.start(workspaceWorkflow, {

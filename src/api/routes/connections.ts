@@ -3,7 +3,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { Fail } from '../../../domain/failures.js';
 import { Router, type Request } from 'express';
 import type { PartnerAdapter } from '../../../partners/adapter.js';
-import { temporalRateGate, withRateGate } from '../../../activities/rate-gate.js';
+import { temporalRateGate, withRateGate, withoutRateGate } from '../../../activities/rate-gate.js';
 import type { connectionWorkflow } from '../../../workflows/connection.js';
 import { connectionWorkflowId, rateLimitKey, workspaceWorkflowId } from '../../../domain/ids.js';
 import {
@@ -61,9 +61,9 @@ export function connectionRoutes(ctx: ApiContext): Router {
   const callbackUrl = (partner: PartnerId) => `${ctx.publicUrl}/v1/oauth/${partner}/callback`;
 
   /**
-   * A partner request the API makes, through the same slot gate as the workers' (its key without
+   * A partner request the API makes, through the same lanes as the workers' (its key without
    * an ad account: the connection's, or the app's), so connecting while steps send never puts
-   * the partner over its limit. Answered within 5 s: a slot Temporal cannot hand out is a 503.
+   * the partner over its limit. Answered within 5 s: a lane Temporal cannot lease in time is a 503.
    */
   async function gated<T>(workspaceId: string, adapter: PartnerAdapter, fn: () => Promise<T>): Promise<T> {
     const deadline = AbortSignal.timeout(4_500);
@@ -127,7 +127,8 @@ export function connectionRoutes(ctx: ApiContext): Router {
       throw err;
     });
     const credentials = await partnerCall(
-      () => adapter.exchangeCode((code ?? auth_code)!, callbackUrl(adapter.id)),
+      // The OAuth token endpoint: partners do not count it against their limits.
+      () => withoutRateGate(() => adapter.exchangeCode((code ?? auth_code)!, callbackUrl(adapter.id))),
       code ? 'code' : 'auth_code',
     );
     const view = await connect(s.w, adapter, credentials, code ? 'code' : 'auth_code');

@@ -9,6 +9,7 @@ import { Fail } from '../../../domain/failures.js';
 import type { Field, Row } from '../../../domain/types.js';
 import { failureOf } from '../../helpers/failures.js';
 import { sandboxControl } from '../../helpers/sandbox.js';
+import { gated } from '../../helpers/gated.js';
 import { partner } from '../../helpers/partners.js';
 
 let sandbox: RunningSandbox;
@@ -16,12 +17,14 @@ let adapter: AdapterCalls;
 
 beforeAll(async () => {
   sandbox = await startSandbox('127.0.0.1', 0);
-  adapter = facebook({
-    graph: `${sandbox.url}/facebook`,
-    authorize: `${sandbox.url}/facebook/dialog/oauth`,
-    appId: 'app',
-    appSecret: 'secret',
-  });
+  adapter = gated(
+    facebook({
+      graph: `${sandbox.url}/facebook`,
+      authorize: `${sandbox.url}/facebook/dialog/oauth`,
+      appId: 'app',
+      appSecret: 'secret',
+    }),
+  );
 });
 afterAll(async () => {
   await sandbox?.close();
@@ -122,7 +125,9 @@ describe('Facebook adapter against the sandbox', () => {
     // A quota of 8 calls an hour, so a few calls fill it (Meta's is 5,000 + 40 per audience).
     const small = await startSandbox('127.0.0.1', 0, { facebookHourlyQuota: { base: 8, perAudience: 0 } });
     try {
-      const paced = facebook({ graph: `${small.url}/facebook`, authorize: '', appId: 'app', appSecret: 'secret' });
+      const paced = gated(
+        facebook({ graph: `${small.url}/facebook`, authorize: '', appId: 'app', appSecret: 'secret' }),
+      );
       const t = small.state.newToken();
       const a = (await findOrCreateAudience(paced, t, '601', { name: 'leads', create: true }))!;
       const gaps: number[] = [];

@@ -8,6 +8,7 @@ import { sandboxControl } from '../../helpers/sandbox.js';
 import { startSandbox, type RunningSandbox } from '../../../src/sandbox/server.js';
 import { Fail } from '../../../domain/failures.js';
 import type { Row } from '../../../domain/types.js';
+import { gated } from '../../helpers/gated.js';
 import { partner } from '../../helpers/partners.js';
 
 let sandbox: RunningSandbox;
@@ -16,13 +17,15 @@ let token: string;
 
 beforeAll(async () => {
   sandbox = await startSandbox('127.0.0.1', 0);
-  adapter = linkedin({
-    rest: `${sandbox.url}/linkedin/rest`,
-    oauth: `${sandbox.url}/linkedin/oauth/v2`,
-    authorize: `${sandbox.url}/linkedin/oauth/v2/authorization`,
-    clientId: 'app',
-    clientSecret: 'secret',
-  });
+  adapter = gated(
+    linkedin({
+      rest: `${sandbox.url}/linkedin/rest`,
+      oauth: `${sandbox.url}/linkedin/oauth/v2`,
+      authorize: `${sandbox.url}/linkedin/oauth/v2/authorization`,
+      clientId: 'app',
+      clientSecret: 'secret',
+    }),
+  );
 });
 afterAll(async () => {
   await sandbox?.close();
@@ -150,13 +153,15 @@ describe('LinkedIn: a segment younger than its ready delay', () => {
   it('is retried (Transient), not believed gone', async () => {
     const slow = await startSandbox('127.0.0.1', 0, { linkedinSegmentReadyMs: 60_000 });
     try {
-      const a = linkedin({
-        rest: `${slow.url}/linkedin/rest`,
-        oauth: `${slow.url}/linkedin/oauth/v2`,
-        authorize: `${slow.url}/linkedin/oauth/v2/authorization`,
-        clientId: 'app',
-        clientSecret: 's',
-      });
+      const a = gated(
+        linkedin({
+          rest: `${slow.url}/linkedin/rest`,
+          oauth: `${slow.url}/linkedin/oauth/v2`,
+          authorize: `${slow.url}/linkedin/oauth/v2/authorization`,
+          clientId: 'app',
+          clientSecret: 's',
+        }),
+      );
       const t = slow.state.newToken();
       const audience = (await findOrCreateAudience(a, t, '501', { name: 'new', create: true }))!;
       const f = await failureOf(a.sendUsers(t, target(audience.id), rowsOf(emails(3))));

@@ -11,6 +11,7 @@ import { Fail } from '../../../domain/failures.js';
 import type { Field, Row } from '../../../domain/types.js';
 import { failureOf } from '../../helpers/failures.js';
 import { sandboxControl } from '../../helpers/sandbox.js';
+import { gated } from '../../helpers/gated.js';
 import { partner } from '../../helpers/partners.js';
 
 let sandbox: RunningSandbox;
@@ -19,12 +20,14 @@ let createWithUsers: NonNullable<AdapterCalls['createAudienceWithUsers']>;
 
 beforeAll(async () => {
   sandbox = await startSandbox('127.0.0.1', 0);
-  adapter = pinterest({
-    api: `${sandbox.url}/pinterest/v5`,
-    authorize: `${sandbox.url}/pinterest/oauth/`,
-    clientId: 'app',
-    clientSecret: 'secret',
-  });
+  adapter = gated(
+    pinterest({
+      api: `${sandbox.url}/pinterest/v5`,
+      authorize: `${sandbox.url}/pinterest/oauth/`,
+      clientId: 'app',
+      clientSecret: 'secret',
+    }),
+  );
   createWithUsers = adapter.createAudienceWithUsers!.bind(adapter);
 });
 afterAll(async () => {

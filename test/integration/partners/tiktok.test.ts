@@ -9,6 +9,7 @@ import { sandboxControl } from '../../helpers/sandbox.js';
 import { startSandbox, type RunningSandbox } from '../../../src/sandbox/server.js';
 import { Fail } from '../../../domain/failures.js';
 import type { Row } from '../../../domain/types.js';
+import { gated } from '../../helpers/gated.js';
 import { partner } from '../../helpers/partners.js';
 
 let sandbox: RunningSandbox;
@@ -16,12 +17,14 @@ let adapter: AdapterCalls;
 
 beforeAll(async () => {
   sandbox = await startSandbox('127.0.0.1', 0);
-  adapter = tiktok({
-    api: `${sandbox.url}/tiktok/open_api/v1.3`,
-    authorize: `${sandbox.url}/tiktok/portal/auth`,
-    appId: 'app',
-    secret: 'secret',
-  });
+  adapter = gated(
+    tiktok({
+      api: `${sandbox.url}/tiktok/open_api/v1.3`,
+      authorize: `${sandbox.url}/tiktok/portal/auth`,
+      appId: 'app',
+      secret: 'secret',
+    }),
+  );
 });
 afterAll(async () => {
   await sandbox?.close();
