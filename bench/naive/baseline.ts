@@ -13,6 +13,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { installRuntime } from '../../src/temporal/worker.js';
 import { toRow } from '../../partners/identifiers.js';
 import { PARTNER_REGISTRY, createPartners } from '../../partners/registry.js';
+import { withoutRateGate } from '../../activities/rate-gate.js';
 import type { PartnerId, Row } from '../../domain/types.js';
 import { naiveUserWorkflow } from './workflow.js';
 
@@ -43,14 +44,17 @@ async function naiveTarget(o: NaiveOptions) {
     action: 'add' as const,
     fields: ['email' as const],
   };
+  // The naive designs take no rate-limit slots of the product's own: their calls go ungated.
   const create = async () =>
-    adapter.createAudienceWithUsers
-      ? (
-          await adapter.createAudienceWithUsers(token, { ...target, audienceId: null }, [
-            toRow(PARTNER_REGISTRY.require(o.partner), ['email'], { email: 'first@naive.example' })!,
-          ])
-        ).audience.id
-      : (await adapter.createAudience(token, target.adAccountId, target.audienceName)).id;
+    withoutRateGate(async () =>
+      adapter.createAudienceWithUsers
+        ? (
+            await adapter.createAudienceWithUsers(token, { ...target, audienceId: null }, [
+              toRow(PARTNER_REGISTRY.require(o.partner), ['email'], { email: 'first@naive.example' })!,
+            ])
+          ).audience.id
+        : (await adapter.createAudience(token, target.adAccountId, target.audienceName)).id,
+    );
   // With limits on the partner may be throttling (the other baseline's calls): try again.
   let audienceId: string | undefined;
   for (let attempt = 0; audienceId === undefined; attempt++) {
@@ -60,7 +64,8 @@ async function naiveTarget(o: NaiveOptions) {
       return undefined;
     });
   }
-  const send = (row: Row) => adapter.sendUsers(token, { ...target, audienceId }, [row]).then(() => undefined);
+  const send = (row: Row) =>
+    withoutRateGate(() => adapter.sendUsers(token, { ...target, audienceId }, [row])).then(() => undefined);
   return { send };
 }
 
