@@ -1,6 +1,6 @@
 /**
  * Every partner request goes out on a lane of the rate-limit key it counts against (see
- * workflows/rate-lanes.ts): the one entry is `beforePartnerRequest`, which the HTTP layer calls
+ * domain/rate-lanes.ts): the one entry is `beforePartnerRequest`, which the HTTP layer calls
  * before each request and which refuses a request made outside a gate. The server's per-key
  * limit smooths the flow of activities; lanes make the partner's limit exact in every sliding
  * second, across all workers.

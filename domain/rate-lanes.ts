@@ -1,6 +1,6 @@
 /**
  * The lanes of a partner rate-limit key (pure; the rate-limiter workflow keeps the book, see
- * rate-limiter.ts; activities/rate-gate.ts holds and uses lanes).
+ * workflows/rate-limiter.ts; activities/rate-gate.ts holds and uses lanes).
  *
  * Why it is exact: a key allowing `limit` requests in any sliding window has `limit` lanes. A
  * lane carries one request at a time, and its next request is not sent until `windowMs` after
