@@ -8,6 +8,7 @@ import type { PartnerCapabilities } from '../domain/partner.js';
 import type { Field } from '../domain/types.js';
 import type { SandboxStandIn } from '../src/sandbox/stand-in.js';
 import type { PartnerAdapter } from './adapter.js';
+import type { VersionCalendar } from './calendar.js';
 import type { FieldRule } from './identifiers.js';
 
 /** A setting read from env, with what it is in sandbox mode. */
@@ -17,10 +18,22 @@ export interface EnvSetting {
   sandbox: string;
 }
 
-/** What an adapter is built from: each URL and secret the definition names, read from env. */
+/** What an adapter is built from: each URL and secret the definition names, read from env, and the API version in force. */
 export interface PartnerSettings<U extends string = string, S extends string = string> {
   urls: Record<U, string>;
   secrets: Record<S, string>;
+  apiVersion: string | null;
+}
+
+export interface ApiVersioning {
+  /** The version pinned (null where the partner versions by path only and publishes no calendar). */
+  version: string | null;
+  /** Where the partner publishes its versions. */
+  source: string;
+  /** The partner's published calendar (absent: none published). */
+  calendar?: VersionCalendar;
+  /** An operator's override of the pinned version: its env key and form. */
+  override?: { key: string; pattern: RegExp; form: string };
 }
 
 export interface PartnerDefinition<U extends string = string, S extends string = string> {
@@ -31,8 +44,8 @@ export interface PartnerDefinition<U extends string = string, S extends string =
   capabilities: PartnerCapabilities;
   /** How each accepted field is normalised, and whether it is hashed. */
   identifiers: Partial<Record<Field, FieldRule>>;
-  /** The API version the adapter speaks (null where the partner versions by path only), and where that is published. */
-  api: { version: string | null; source: string };
+  /** The API version the adapter speaks, and the partner's calendar of versions. */
+  api: ApiVersioning;
   env: { urls: Record<U, EnvSetting>; secrets: Record<S, EnvSetting> };
   createAdapter(settings: PartnerSettings<U, S>, agent: Agent): AdapterCalls;
   sandbox: SandboxStandIn;

@@ -8,6 +8,7 @@ import type { PartnerCapabilities } from '../domain/partner.js';
 import type { PartnerAdapter } from './adapter.js';
 import type { PartnerDefinition, PartnerSettings } from './definition.js';
 import { facebook } from './facebook/definition.js';
+import { daysUntil } from './calendar.js';
 import { partnerAgent } from './http.js';
 import { linkedin } from './linkedin/definition.js';
 import { pinterest } from './pinterest/definition.js';
@@ -94,7 +95,18 @@ export class PartnerRegistry {
     } catch (err) {
       problems.push((err as Error).message);
     }
+    for (const d of this.definitions) {
+      const o = d.api.override;
+      const value = o && env[o.key];
+      if (o && value !== undefined && value !== '' && !o.pattern.test(value))
+        problems.push(`${o.key} must be a ${d.label} API version of the form ${o.form}`);
+    }
     return problems;
+  }
+
+  /** The API version each partner speaks in this deployment, and when the partner stops serving it. */
+  apiVersions(env: NodeJS.ProcessEnv): Record<string, ApiVersionInForce> {
+    return Object.fromEntries(this.definitions.map((d) => [d.id, apiVersionInForce(d, env)]));
   }
 
   /** Every adapter, with the deployment's URLs, secrets and limits. */
@@ -107,11 +119,48 @@ export class PartnerRegistry {
         const settings: PartnerSettings = {
           urls: mapValues(d.env.urls, (s) => env[s.key] ?? `${sandboxUrl}${s.sandbox}`),
           secrets: mapValues(d.env.secrets, (s) => env[s.key] ?? s.sandbox),
+          apiVersion: apiVersionInForce(d, env).version,
         };
         return [d.id, { ...d.createAdapter(settings, partnerAgent(timeout)), capabilities: capabilities[d.id]! }];
       }),
     );
   }
+}
+
+export interface ApiVersionInForce {
+  version: string | null;
+  /** YYYY-MM-DD; null where the partner publishes none (or does not list this version). */
+  sunsetAt: string | null;
+  estimated: boolean;
+  /** The operator's override, not the pinned version. */
+  overridden: boolean;
+  /** Something an operator should hear at start-up (an override the calendar does not know, a version nearing its end). */
+  warning?: string;
+}
+
+/** Days left under which start-up warns (and alerts will, once a day). */
+export const SUNSET_WARNING_DAYS = 60;
+
+export function apiVersionInForce(d: PartnerDefinition, env: NodeJS.ProcessEnv, now = Date.now()): ApiVersionInForce {
+  const o = d.api.override;
+  const override = o ? env[o.key] : undefined;
+  const overridden = !!override && !!o && o.pattern.test(override);
+  const version = overridden ? override : d.api.version;
+  const found = version !== null ? d.api.calendar?.(version) : undefined;
+  const v: ApiVersionInForce = {
+    version,
+    sunsetAt: found?.sunsetAt ?? null,
+    estimated: found?.estimated ?? false,
+    overridden,
+  };
+  if (overridden && d.api.calendar && !found) {
+    v.warning = `${o.key}=${version}: ${d.label} lists no such version; its sunset date is unknown`;
+  } else if (v.sunsetAt) {
+    const left = daysUntil(v.sunsetAt, now);
+    if (left < SUNSET_WARNING_DAYS)
+      v.warning = `${d.label} API version ${version} ${left <= 0 ? 'was sunset on' : `is sunset in ${left} days, on`} ${v.sunsetAt}${overridden ? ` (${o.key})` : ''}`;
+  }
+  return v;
 }
 
 const mapValues = <V, W>(o: Record<string, V>, f: (v: V) => W): Record<string, W> =>

@@ -21,7 +21,7 @@ import { applyPartnerRateLimits, partnerQueueLimits } from './temporal/rate-limi
 import { createWorkers, drainWorkers, installRuntime, startBuild, versioningRefused } from './temporal/worker.js';
 import { startSandbox } from './sandbox/server.js';
 import { ensureUiBuilt } from './ui/assets.js';
-import { createPartners } from '../partners/registry.js';
+import { PARTNER_REGISTRY, createPartners } from '../partners/registry.js';
 import { CLI, defaultToolchainContext, resolveBinary } from './temporal/toolchain/index.js';
 
 export type Log = (line: string) => void;
@@ -81,7 +81,10 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
     }
 
     if (config.runWorker) installRuntime({ metricsBindAddress: `127.0.0.1:${config.sdkMetricsPort}` });
-    const metrics = createMetrics();
+    const apiVersions = PARTNER_REGISTRY.apiVersions(process.env);
+    // An operator hears of a partner API version nearing its sunset (or one the calendar does not know).
+    for (const v of Object.values(apiVersions)) if (v.warning) log(`warning: ${v.warning}`);
+    const metrics = createMetrics(Object.fromEntries(Object.entries(apiVersions).map(([id, v]) => [id, v.sunsetAt])));
     const logger = createLogger();
     // The embedded dev server was waited for as it started; an external Temporal is checked here.
     if (
@@ -196,6 +199,7 @@ export async function startService(config: Config, log: Log): Promise<RunningSer
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       partners,
+      apiVersions,
       adminKey: config.adminKey ?? (await sandboxAdminKey(config.dataDir, log)),
       publicUrl: config.publicUrl,
       maxPendingUsersPerStep: config.maxPendingUsersPerStep,

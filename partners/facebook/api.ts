@@ -3,11 +3,11 @@ import type { Agent } from 'undici';
 import type { Action, Field, Row } from '../../domain/types.js';
 import { call } from '../http.js';
 
-export const GRAPH_VERSION = 'v25.0';
-
 export interface FacebookUrls {
   /** e.g. https://graph.facebook.com (the version is appended) */
   graph: string;
+  /** The Graph version every call names (vNN.0). */
+  version: string;
 }
 
 export interface FacebookApp {
@@ -26,7 +26,7 @@ const KEY: Record<Field, string> = {
 };
 
 export function facebookApi(agent: Agent, urls: FacebookUrls, token: string) {
-  const base = `${urls.graph}/${GRAPH_VERSION}`;
+  const base = `${urls.graph}/${urls.version}`;
   const headers = { authorization: `Bearer ${token}` };
   return {
     adAccounts: () => call(agent, `${base}/me/adaccounts?fields=id,name&limit=200`, { method: 'GET', headers }),
@@ -93,5 +93,5 @@ export function payload(fields: Field[], rows: Row[]): { schema: string[]; data:
 
 export function exchange(agent: Agent, urls: FacebookUrls, app: FacebookApp, params: Record<string, string>) {
   const q = new URLSearchParams({ client_id: app.appId, client_secret: app.appSecret, ...params });
-  return call(agent, `${urls.graph}/${GRAPH_VERSION}/oauth/access_token?${q.toString()}`, { method: 'GET' });
+  return call(agent, `${urls.graph}/${urls.version}/oauth/access_token?${q.toString()}`, { method: 'GET' });
 }

@@ -3,7 +3,10 @@ import { definePartner } from '../definition.js';
 import { hashed, normalize, plain } from '../identifiers.js';
 import { facebookStandIn } from './sandbox.js';
 import { facebook as facebookAdapter } from './adapter.js';
-import { GRAPH_VERSION } from './api.js';
+import { facebookCalendar } from './versions.js';
+
+/** The version the adapter speaks unless the operator overrides it. */
+const PINNED = 'v26.0';
 
 export const facebook = definePartner({
   id: 'facebook',
@@ -27,8 +30,11 @@ export const facebook = definePartner({
     idfa: plain(normalize.adId),
   },
   api: {
-    version: GRAPH_VERSION,
+    // v25.0 expires 2027-02-23; v26.0's Custom Audience changes are in docs/partners.md.
+    version: PINNED,
     source: 'developers.facebook.com/docs/marketing-api/marketing-api-changelog/versions',
+    calendar: facebookCalendar,
+    override: { key: 'FACEBOOK_GRAPH_VERSION', pattern: /^v\d{2}\.0$/, form: 'vNN.0' },
   },
   env: {
     urls: {
@@ -40,7 +46,8 @@ export const facebook = definePartner({
       appSecret: { key: 'FACEBOOK_APP_SECRET', sandbox: 'sandbox' },
     },
   },
-  createAdapter: ({ urls, secrets }, agent) => facebookAdapter({ ...urls, ...secrets }, agent),
+  createAdapter: ({ urls, secrets, apiVersion }, agent) =>
+    facebookAdapter({ ...urls, ...secrets, version: apiVersion ?? PINNED }, agent),
   sandbox: facebookStandIn,
   sandboxAdAccountId: '601',
 });

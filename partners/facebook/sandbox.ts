@@ -7,6 +7,10 @@ import { randomUUID } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import { memberKey, type SandboxState } from '../../src/sandbox/state.js';
 import { HEX64, authorizePage, text } from '../../src/sandbox/shared.js';
+import { served } from '../calendar.js';
+import AD_ACCOUNT_FIELDS from './conformance/adaccount-fields.json' with { type: 'json' };
+import CUSTOM_AUDIENCE_FIELDS from './conformance/customaudience-fields.json' with { type: 'json' };
+import { facebookCalendar } from './versions.js';
 import { enforcedLimits, type SandboxStandIn } from '../../src/sandbox/stand-in.js';
 import { guard } from '../../src/sandbox/guard.js';
 
@@ -142,7 +146,21 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
     next();
   });
 
-  graph.get('/me/adaccounts', (_req, res) => res.json({ data: AD_ACCOUNTS, paging: {} }));
+  // Meta refuses a field its node does not have (#100), with the fields of its own SDK's models.
+  const nonexisting = (req: Request, res: Response, node: { node: string; fields: string[] }): boolean => {
+    const unknown = text(req.query.fields)
+      .split(',')
+      .filter((f) => f !== '' && !node.fields.includes(f));
+    if (!unknown.length) return false;
+    state.countRejected('facebook', 100);
+    graphError(res, 100, `(#100) Tried accessing nonexisting field (${unknown[0]}) on node type (${node.node})`);
+    return true;
+  };
+
+  graph.get('/me/adaccounts', (req, res) => {
+    if (nonexisting(req, res, AD_ACCOUNT_FIELDS)) return;
+    res.json({ data: AD_ACCOUNTS, paging: {} });
+  });
 
   /** The first ad account of every token has the Custom Audience terms accepted, the second not (docs/api.md). */
   const controlled = (id: string) => state.adAccounts.get(id) ?? state.adAccounts.get(`act_${id}`);
@@ -152,6 +170,7 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
 
   graph.get('/:account', (req, res, next) => {
     if (!req.params.account.startsWith('act_')) return void next();
+    if (nonexisting(req, res, AD_ACCOUNT_FIELDS)) return;
     const id = req.params.account.slice(4);
     const known = AD_ACCOUNTS.find((a) => a.id === req.params.account);
     if (!known)
@@ -160,6 +179,7 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
   });
 
   graph.get('/:account/customaudiences', (req, res) => {
+    if (nonexisting(req, res, CUSTOM_AUDIENCE_FIELDS)) return;
     const id = req.params.account.replace(/^act_/, '');
     const list = [...audiences().values()]
       .filter((a) => a.adAccountId === id)
@@ -190,6 +210,7 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
   });
 
   graph.get('/:id', (req, res) => {
+    if (nonexisting(req, res, CUSTOM_AUDIENCE_FIELDS)) return;
     const a = audiences().get(req.params.id);
     if (!a)
       return void graphError(res, 100, 'Unsupported get request. Object does not exist.', 33, 'GraphMethodException');
@@ -244,7 +265,20 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
   graph.post('/:id/users', users('add'));
   graph.delete('/:id/users', users('remove'));
 
-  r.use('/v25.0', graph);
+  // Every version Meta still serves, by its published calendar; an expired one is error #2635.
+  r.use('/:version', (req, res, next) => {
+    const version = req.params.version;
+    if (!/^v\d+\.\d+$/.test(version)) return next();
+    if (!served(facebookCalendar, version)) {
+      state.countRejected('facebook', 2635);
+      return void graphError(
+        res,
+        2635,
+        `(#2635) You are calling a deprecated version of the Ads API. Please update to the latest version.`,
+      );
+    }
+    graph(req, res, next);
+  });
   return r;
 }
 

@@ -6,18 +6,18 @@ import type { Agent } from 'undici';
 import type { Action, Field, Row } from '../../domain/types.js';
 import { call } from '../http.js';
 
-export const LINKEDIN_VERSION = '202505';
-
 export interface LinkedInUrls {
   /** REST base, e.g. https://api.linkedin.com/rest */
   rest: string;
   /** OAuth base, e.g. https://www.linkedin.com/oauth/v2 */
   oauth: string;
+  /** The `LinkedIn-Version` every call sends (YYYYMM). */
+  version: string;
 }
 
-const headers = (token: string, extra: Record<string, string> = {}) => ({
+const versioned = (version: string, token: string, extra: Record<string, string> = {}) => ({
   authorization: `Bearer ${token}`,
-  'linkedin-version': LINKEDIN_VERSION,
+  'linkedin-version': version,
   'x-restli-protocol-version': '2.0.0',
   ...extra,
 });
@@ -25,6 +25,7 @@ const headers = (token: string, extra: Record<string, string> = {}) => ({
 export const accountUrn = (adAccountId: string) => `urn:li:sponsoredAccount:${adAccountId}`;
 
 export function linkedinApi(agent: Agent, urls: LinkedInUrls, token: string) {
+  const headers = (t: string, extra?: Record<string, string>) => versioned(urls.version, t, extra);
   return {
     adAccountUsers: () =>
       call(agent, `${urls.rest}/adAccountUsers?q=authenticatedUser`, { method: 'GET', headers: headers(token) }),
@@ -42,7 +43,6 @@ export function linkedinApi(agent: Agent, urls: LinkedInUrls, token: string) {
         json: {
           name,
           account: accountUrn(adAccountId),
-          accessPolicy: 'PRIVATE',
           type: 'USER',
           sourcePlatform: 'AUDIENCE_SYNC',
           destinations: [{ destination: 'LINKEDIN' }],

@@ -3,7 +3,10 @@ import { definePartner } from '../definition.js';
 import { hashed, normalize, plain } from '../identifiers.js';
 import { linkedinStandIn } from './sandbox.js';
 import { linkedin as linkedinAdapter } from './adapter.js';
-import { LINKEDIN_VERSION } from './api.js';
+import { linkedinCalendar } from './versions.js';
+
+/** The version the adapter speaks unless the operator overrides it. */
+const PINNED = '202608';
 
 export const linkedin = definePartner({
   id: 'linkedin',
@@ -25,7 +28,14 @@ export const linkedin = definePartner({
     firstName: plain(normalize.plainName),
     lastName: plain(normalize.plainName),
   },
-  api: { version: LINKEDIN_VERSION, source: 'learn.microsoft.com/en-us/linkedin/marketing/versioning' },
+  api: {
+    // 202505 was sunset 2026-05-15 (LinkedIn answers 426); the changes since touching dmpSegments,
+    // their users and adAccountUsers are in docs/partners.md.
+    version: PINNED,
+    source: 'learn.microsoft.com/en-us/linkedin/marketing/versioning',
+    calendar: linkedinCalendar,
+    override: { key: 'LINKEDIN_API_VERSION', pattern: /^\d{4}(0[1-9]|1[0-2])$/, form: 'YYYYMM' },
+  },
   env: {
     urls: {
       rest: { key: 'LINKEDIN_REST_URL', sandbox: '/linkedin/rest' },
@@ -37,7 +47,8 @@ export const linkedin = definePartner({
       clientSecret: { key: 'LINKEDIN_CLIENT_SECRET', sandbox: 'sandbox' },
     },
   },
-  createAdapter: ({ urls, secrets }, agent) => linkedinAdapter({ ...urls, ...secrets }, agent),
+  createAdapter: ({ urls, secrets, apiVersion }, agent) =>
+    linkedinAdapter({ ...urls, ...secrets, version: apiVersion ?? PINNED }, agent),
   sandbox: linkedinStandIn,
   sandboxAdAccountId: '501',
 });

@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import express, { Router, type Request } from 'express';
 import { memberKey, type SandboxAudience, type SandboxState } from '../../src/sandbox/state.js';
 import { HEX64, authorizePage, text } from '../../src/sandbox/shared.js';
+import { served } from '../calendar.js';
+import { linkedinCalendar } from './versions.js';
 import { enforcedLimits, type SandboxStandIn } from '../../src/sandbox/stand-in.js';
 import { guard, tokenId } from '../../src/sandbox/guard.js';
 
@@ -48,6 +50,27 @@ export function linkedinSandbox(state: SandboxState, o: LinkedInSandboxOptions):
   });
 
   const rest = Router();
+  // LinkedIn's gateway: every call names a version it still serves (its published calendar), and Rest.li 2.0.
+  rest.use((req, res, next) => {
+    const version = req.header('linkedin-version');
+    if (!version || !served(linkedinCalendar, version)) {
+      state.countRejected('linkedin', 426);
+      return void res.status(426).json({
+        status: 426,
+        code: 'NONEXISTENT_VERSION',
+        message: version ? `Requested version ${version} is not active` : 'A version must be present.',
+      });
+    }
+    if (req.header('x-restli-protocol-version') !== '2.0.0') {
+      state.countRejected('linkedin', 400);
+      return void res.status(400).json({
+        status: 400,
+        code: 'ILLEGAL_ARGUMENT',
+        message: 'X-Restli-Protocol-Version 2.0.0 is required.',
+      });
+    }
+    next();
+  });
   // Counted when the request arrives, before its body is read: as a partner's gateway does.
   rest.use(
     guard(state, {

@@ -3,7 +3,7 @@ import { sep } from 'node:path';
 import express, { type Express, type RequestHandler } from 'express';
 import { Client, type Connection, type DataConverter } from '@temporalio/client';
 import type { PartnerAdapter } from '../../partners/adapter.js';
-import { PARTNER_REGISTRY, type PartnerRegistry } from '../../partners/registry.js';
+import { PARTNER_REGISTRY, type ApiVersionInForce, type PartnerRegistry } from '../../partners/registry.js';
 import type { PartnerId } from '../../domain/types.js';
 import { createAuth } from './auth.js';
 import { DEFAULT_MAX_PENDING_USERS, type ApiContext } from './context.js';
@@ -29,6 +29,8 @@ export interface AppDeps {
   partners: Partial<Record<PartnerId, PartnerAdapter>>;
   /** Which partners exist (default: the ones `npm start` runs). */
   registry?: PartnerRegistry;
+  /** The partner API versions in force (default: the registry's, with the overrides in process.env). */
+  apiVersions?: Record<string, ApiVersionInForce>;
   adminKey: string;
   /** This API's address as partners' OAuth pages send browsers back to it. */
   publicUrl: string;
@@ -54,6 +56,7 @@ export function createApp(deps: AppDeps): Express {
     client,
     taskQueue: deps.taskQueue,
     registry: deps.registry ?? PARTNER_REGISTRY,
+    apiVersions: deps.apiVersions ?? (deps.registry ?? PARTNER_REGISTRY).apiVersions(process.env),
     partners: deps.partners,
     auth: createAuth(client, deps.adminKey),
     // Derived from the admin key: every replica signs alike, with no second secret to manage.

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { PartnerAdapter } from '../../partners/adapter.js';
-import type { PartnerRegistry } from '../../partners/registry.js';
+import type { ApiVersionInForce, PartnerRegistry } from '../../partners/registry.js';
 import type { PartnerId } from '../../domain/types.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Auth } from './auth.js';
@@ -20,6 +20,8 @@ export interface ApiContext {
   taskQueue: string;
   /** The partners this service knows (ids, labels, definitions). */
   registry: PartnerRegistry;
+  /** The API version each partner speaks here, and its sunset. */
+  apiVersions: Record<string, ApiVersionInForce>;
   /** The adapters it runs, with the deployment's limits. */
   partners: Partial<Record<PartnerId, PartnerAdapter>>;
   auth: Auth;

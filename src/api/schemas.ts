@@ -55,6 +55,10 @@ export const Partners = z
         fields: z.array(FieldName),
         canRemove: z.boolean(),
         apiVersion: z.string().nullable().describe('The partner API version in force; null where it versions by path.'),
+        apiVersionSunsetAt: z.iso
+          .date()
+          .nullable()
+          .describe('The day the partner stops serving that version; null where it publishes none.'),
         minimumAudienceSize: z.number().int().nullable(),
       }),
     ),

@@ -4,7 +4,7 @@
  * accepted or refused. `GET /metrics` serves them with the worker's SDK metrics.
  */
 import type { RequestHandler } from 'express';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
@@ -16,10 +16,25 @@ export interface Metrics {
   partnerUsers: Counter<'partner' | 'outcome'>;
 }
 
-export function createMetrics(): Metrics {
+/**
+ * `apiSunsets`: partner → the day its API version in force is sunset (null: none published),
+ * exposed as days left, counted at each scrape.
+ */
+export function createMetrics(apiSunsets: Record<string, string | null> = {}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'audience_sync_' });
   const registers = [registry];
+  new Gauge({
+    name: 'audience_sync_partner_api_sunset_days',
+    help: 'Days until the partner stops serving the API version in force (only where it publishes a date).',
+    labelNames: ['partner'],
+    registers,
+    collect() {
+      for (const [partner, day] of Object.entries(apiSunsets)) {
+        if (day) this.set({ partner }, Math.floor((Date.parse(`${day}T00:00:00Z`) - Date.now()) / 86_400_000));
+      }
+    },
+  });
   return {
     registry,
     httpRequests: new Counter({

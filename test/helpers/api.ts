@@ -64,7 +64,9 @@ export async function startApiStack(
   const partners = registry.createAdapters({ sandboxUrl: sandbox.url, env: overrides });
   // Encrypted everywhere, as the service runs.
   const converter = dataConverter(TEST_CODEC);
-  const metrics = createMetrics();
+  const metrics = createMetrics(
+    Object.fromEntries(Object.entries(registry.apiVersions(overrides)).map(([id, v]) => [id, v.sunsetAt])),
+  );
   const logLines: string[] = [];
   const logger = createLogger({ write: (line: string) => void logLines.push(line) });
   const activities = createActivities({
@@ -101,6 +103,7 @@ export async function startApiStack(
     taskQueue,
     partners,
     registry,
+    apiVersions: registry.apiVersions(overrides),
     adminKey: ADMIN_KEY,
     publicUrl: url,
     log: () => {},

@@ -199,6 +199,30 @@ describe('npm start', () => {
     expect(lines).toEqual(['audience-sync: invalid configuration: API_PORT must be a port number']);
   });
 
+  it('refuses a partner API version override in the wrong form, naming the variable', async () => {
+    const svc = runStart({ ...env, LINKEDIN_API_VERSION: 'latest' });
+    expect(await svc.exited).toBe(1);
+    expect(svc.output().trim().split('\n')).toEqual([
+      'audience-sync: invalid configuration: LINKEDIN_API_VERSION must be a LinkedIn API version of the form YYYYMM',
+    ]);
+  });
+
+  it(
+    'warns, and still starts, when a partner API version in force is (nearly) sunset',
+    { timeout: 120_000 },
+    async () => {
+      const svc = runStart({ ...env, FACEBOOK_GRAPH_VERSION: 'v24.0' });
+      try {
+        await svc.waitFor('press Ctrl-C to stop');
+        expect(svc.output()).toContain(
+          'warning: Facebook API version v24.0 was sunset on 2026-11-10 (FACEBOOK_GRAPH_VERSION)',
+        );
+      } finally {
+        await stopWithSigterm(svc);
+      }
+    },
+  );
+
   it('says so in one line when an external TEMPORAL_ADDRESS does not answer', async () => {
     const svc = runStart({ ...env, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` });
     expect(await svc.exited).toBe(1);

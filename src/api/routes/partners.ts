@@ -16,7 +16,8 @@ export function partnerRoutes(ctx: ApiContext): Router {
             requestsPerSecond: c.requestsPerSecond,
             fields: c.fields,
             canRemove: c.canRemove,
-            apiVersion: d.api.version,
+            apiVersion: ctx.apiVersions[d.id]?.version ?? null,
+            apiVersionSunsetAt: ctx.apiVersions[d.id]?.sunsetAt ?? null,
             minimumAudienceSize: c.minimumAudienceSize ?? null,
           },
         ];

@@ -23,6 +23,7 @@ beforeAll(async () => {
       authorize: `${sandbox.url}/facebook/dialog/oauth`,
       appId: 'app',
       appSecret: 'secret',
+      version: partner('facebook').api.version!,
     }),
   );
 });
@@ -126,7 +127,13 @@ describe('Facebook adapter against the sandbox', () => {
     const small = await startSandbox('127.0.0.1', 0, { facebookHourlyQuota: { base: 8, perAudience: 0 } });
     try {
       const paced = gated(
-        facebook({ graph: `${small.url}/facebook`, authorize: '', appId: 'app', appSecret: 'secret' }),
+        facebook({
+          graph: `${small.url}/facebook`,
+          authorize: '',
+          appId: 'app',
+          appSecret: 'secret',
+          version: partner('facebook').api.version!,
+        }),
       );
       const t = small.state.newToken();
       const a = (await findOrCreateAudience(paced, t, '601', { name: 'leads', create: true }))!;

@@ -24,6 +24,7 @@ beforeAll(async () => {
       authorize: `${sandbox.url}/linkedin/oauth/v2/authorization`,
       clientId: 'app',
       clientSecret: 'secret',
+      version: partner('linkedin').api.version!,
     }),
   );
 });
@@ -160,6 +161,7 @@ describe('LinkedIn: a segment younger than its ready delay', () => {
           authorize: `${slow.url}/linkedin/oauth/v2/authorization`,
           clientId: 'app',
           clientSecret: 's',
+          version: partner('linkedin').api.version!,
         }),
       );
       const t = slow.state.newToken();
