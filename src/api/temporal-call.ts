@@ -12,15 +12,20 @@ export const unavailable = () => new ApiError(503, 'unavailable', 'Temporal is n
 
 /**
  * Runs a Temporal call bounded in time: past the deadline (or when Temporal cannot be reached)
- * the caller gets 503 `unavailable`.
+ * the caller gets 503 `unavailable`. A call the server shed (a workflow busy with others) recorded
+ * nothing, so it is tried again, a little later each time, while the deadline allows.
  */
 export async function temporalCall<T>(connection: ConnectionLike, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await withinTime(connection, TIMEOUT_MS, fn);
-  } catch (err) {
-    if (err instanceof TemporalTimeout || isUnreachable(err)) throw unavailable();
-    if (hasCode(err, RESOURCE_EXHAUSTED)) throw busy();
-    throw err;
+  const deadline = Date.now() + TIMEOUT_MS;
+  for (let pause = 50; ; pause *= 2) {
+    try {
+      return await withinTime(connection, Math.max(1, deadline - Date.now()), fn);
+    } catch (err) {
+      if (err instanceof TemporalTimeout || isUnreachable(err)) throw unavailable();
+      if (!hasCode(err, RESOURCE_EXHAUSTED)) throw err;
+      if (Date.now() + pause >= deadline - 500) throw busy();
+      await new Promise((r) => setTimeout(r, pause));
+    }
   }
 }
 
