@@ -47,9 +47,6 @@ export interface BatchInput extends SyncTarget {
   fairnessKey: string;
 }
 
-/** A batch, or one request of it. */
-type Request = BatchInput;
-
 export async function batchWorkflow(input: BatchInput): Promise<BatchSettlement> {
   let connection = input.connection;
   setHandler(connectionChangedSignal, (c) => {
@@ -69,7 +66,7 @@ export async function batchWorkflow(input: BatchInput): Promise<BatchSettlement>
  * by side; the batch reports their sum. A list the partner creates with its first records
  * (Pinterest) is created by the first request alone, and the others add to it.
  */
-async function deliverAll(input: Request, connection: () => ConnectionState): Promise<BatchSettlement> {
+async function deliverAll(input: BatchInput, connection: () => ConnectionState): Promise<BatchSettlement> {
   const users = countRows(input.rows);
   const size = input.usersPerRequest;
   if (users <= size) return deliver(input, connection);
@@ -107,7 +104,7 @@ function sumOf(batchId: string, outcomes: BatchSettlement[]): BatchSettlement {
   return total;
 }
 
-async function deliver(input: Request, connection: () => ConnectionState): Promise<BatchSettlement> {
+async function deliver(input: BatchInput, connection: () => ConnectionState): Promise<BatchSettlement> {
   const users = countRows(input.rows);
   const erroredAll = (reason: ErroredReason, lastError?: LastError): BatchSettlement => ({
     batchId: input.batchId,
@@ -162,7 +159,7 @@ async function deliver(input: Request, connection: () => ConnectionState): Promi
 
 /** One activity call with retries bounded by the budget; cancelled at once if the connection goes invalid. */
 async function callPartner(
-  input: Request,
+  input: BatchInput,
   generation: number,
   budgetMs: number,
   invalid: () => boolean,

@@ -4,6 +4,7 @@
  * accepted or refused. `GET /metrics` serves them with the worker's SDK metrics.
  */
 import type { RequestHandler } from 'express';
+import { daysUntil } from '../../partners/calendar.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
@@ -31,7 +32,7 @@ export function createMetrics(apiSunsets: Record<string, string | null> = {}): M
     registers,
     collect() {
       for (const [partner, day] of Object.entries(apiSunsets)) {
-        if (day) this.set({ partner }, Math.floor((Date.parse(`${day}T00:00:00Z`) - Date.now()) / 86_400_000));
+        if (day) this.set({ partner }, daysUntil(day));
       }
     },
   });
