@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import express, { Router, type Express } from 'express';
 import { z } from 'zod';
 import { PARTNER_REGISTRY, type PartnerRegistry } from '../../partners/registry.js';
+import { recordExchanges } from './recording.js';
 import type { SandboxOptions } from './stand-in.js';
 import { SandboxState, sortedMembers, type SandboxPartner } from './state.js';
 
@@ -39,7 +40,10 @@ export function createSandboxApp(
   const app = express();
   app.disable('x-powered-by');
   app.use('/_sandbox', express.json(), controlRoutes(state, registry));
-  for (const d of registry.definitions) app.use(`/${d.id}`, d.sandbox.routes(state, options));
+  for (const d of registry.definitions) {
+    if (options.onExchange) app.use(`/${d.id}`, recordExchanges(d.id, options.onExchange));
+    app.use(`/${d.id}`, d.sandbox.routes(state, options));
+  }
   app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     if (err instanceof z.ZodError) {
       return void res

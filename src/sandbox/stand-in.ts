@@ -3,6 +3,7 @@
  * the product's own, which must stay at or under them), and its routes under `/<partner id>`.
  */
 import type { Router } from 'express';
+import type { Exchange } from './recording.js';
 import type { SandboxState } from './state.js';
 
 export interface PublishedLimits {
@@ -26,6 +27,8 @@ export interface SandboxOptions {
   rateLimits?: boolean;
   /** Facebook's hourly call quota per ad account (default Meta's Limited tier: 5,000 + 40 per audience). */
   facebookHourlyQuota?: { base: number; perAudience: number };
+  /** Called with every exchange a stand-in serves (the conformance tests record them). */
+  onExchange?: (exchange: Exchange) => void;
 }
 
 export interface SandboxStandIn {
