@@ -12,7 +12,8 @@ import { credentialsQuery, type ConnectionCredentials } from '../domain/messages
 import { unpackRows } from '../domain/rows.js';
 import type { PartnerId } from '../domain/types.js';
 import type { PartnerAdapter } from '../partners/adapter.js';
-import { launchProblems, type LaunchProblem } from '../domain/launch-rules.js';
+import type { LaunchProblem } from '../domain/launch-rules.js';
+import { checkLaunch } from '../partners/launch-check.js';
 import { limitsOf } from '../domain/partner.js';
 import { outcomeOf, type Metrics } from '../src/observability/metrics.js';
 import { temporalRateGate, withRateGate, withoutRateGate } from './rate-gate.js';
@@ -109,20 +110,7 @@ export function createActivities(deps: ActivityDeps): PartnerActivities {
       const limits = limitsOf(capabilities);
       return withToken(input, async (token) => {
         const { adAccountId, audience: ref } = input;
-        const accounts = await partner.listAdAccounts(token);
-        const adAccountVisible = accounts.some((a) => a.id === adAccountId);
-        const named = 'id' in ref ? ref.id !== '' : ref.name.trim() !== '';
-        const found = adAccountVisible && named ? await partner.findAudience(token, adAccountId, ref) : null;
-        const creating = !found && named && !('id' in ref) && ref.create;
-        const adAccountProblems = adAccountVisible
-          ? ((await partner.adAccountProblems?.(token, adAccountId, creating)) ?? [])
-          : [];
-        // Every reason at once: the product rules, then what the partner said.
-        const problems = launchProblems(input, {
-          partner: input.partner,
-          capabilities,
-          partnerAnswer: { adAccountVisible, audienceFound: named ? found : undefined, creating, adAccountProblems },
-        });
+        const { problems, found } = await checkLaunch(partner, token, input);
         if (problems.length) throw refused(problems);
         if (found) return { audienceId: found.id, audienceName: found.name, limits };
         const name = 'name' in ref ? ref.name : '';

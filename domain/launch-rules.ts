@@ -128,3 +128,12 @@ function answerProblems(config: LaunchRuleInput, partner: string, a: PartnerAnsw
   }
   return problems;
 }
+
+/** A relaunch must keep the step's partner: its audience and users live there (`invalid_request`). */
+export function relaunchProblem(previous: { partner: string } | null | undefined, config: { partner: string }) {
+  if (!previous || previous.partner === config.partner) return null;
+  return {
+    code: 'invalid_request',
+    message: `A launched step cannot change partner (${previous.partner} → ${config.partner}).`,
+  } satisfies LaunchProblem;
+}

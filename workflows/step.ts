@@ -32,7 +32,7 @@ import {
   usersEnteredSignal,
   type LaunchResult,
 } from '../domain/messages.js';
-import { launchProblems } from '../domain/launch-rules.js';
+import { launchProblems, relaunchProblem } from '../domain/launch-rules.js';
 import { describeFailure, lastErrorAt } from './failure-info.js';
 import { stepAttributes, upsertChanged } from './search-attributes.js';
 import { MAX_CARRIED_BUFFER_BYTES, RETRY_BUDGET_MS, StepState, type StepData } from './state.js';
@@ -154,12 +154,9 @@ async function launch(s: StepState, config: StepConfig, context: LaunchContext):
     throw ApplicationFailure.create({ type: 'step_stopped', message: 'The step is stopped.', nonRetryable: true });
   }
   const previous = s.data.config;
-  if (previous && previous.partner !== config.partner) {
-    throw ApplicationFailure.create({
-      type: 'invalid_request',
-      message: `A launched step cannot change partner (${previous.partner} → ${config.partner}).`,
-      nonRetryable: true,
-    });
+  const partnerChange = relaunchProblem(previous, config);
+  if (partnerChange) {
+    throw ApplicationFailure.create({ type: partnerChange.code, message: partnerChange.message, nonRetryable: true });
   }
   s.beginLaunch();
   const { workspaceId } = s.data.ids;

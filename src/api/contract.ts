@@ -178,11 +178,16 @@ export const ROUTES: RouteDoc[] = [
     method: 'put',
     path: step,
     operationId: 'launchStep',
-    summary: 'Launch (201) or relaunch (200) a step; 422 lists every reason it cannot run.',
+    summary:
+      'Launch (201) or relaunch (200) a step; 422 lists every reason it cannot run. `dryRun=true`: what a launch would do, changing nothing.',
     auth: 'workspace',
     body: s.LaunchStep,
+    query: s.LaunchQuery,
     responses: {
-      200: { description: 'Relaunched.', schema: s.Step },
+      200: {
+        description: 'Relaunched (a Step); with `dryRun=true`, what the launch would do (a DryRunLaunch).',
+        schema: z.union([s.Step, s.DryRunLaunch]),
+      },
       201: { description: 'Launched.', schema: s.Step },
       ...bodyErrors,
       ...unauthorized,
@@ -193,6 +198,7 @@ export const ROUTES: RouteDoc[] = [
           '`remove_not_supported`, `audience_limit_reached`, `terms_not_accepted`, `value_based_audience_unsupported`, ' +
           '`audience_not_found`, `audience_create_failed`, `audience_restricted`).',
       ),
+      ...partnerDown,
       ...unavailable,
     },
   },

@@ -144,6 +144,14 @@ export const LaunchStep = z.strictObject({
   consent: Consent.optional(),
 });
 
+/** PUT …/steps/:stepId's query: `dryRun=true` answers what the launch would do, and does nothing. */
+export const LaunchQuery = z.object({
+  dryRun: z
+    .enum(['true', 'false'])
+    .optional()
+    .meta({ description: 'Answer what the launch would do; change nothing.' }),
+});
+
 const Count = z.number().int().min(0);
 export const Step = z
   .object({
@@ -180,6 +188,15 @@ export const Step = z
     lastError: z.object({ code: z.string(), message: z.string(), at: z.string() }).optional(),
   })
   .meta({ id: 'Step' });
+
+/** A dry-run launch's answer: the audience the launch would use (`exists: false` = it would create it). */
+export const DryRunLaunch = z
+  .object({
+    dryRun: z.literal(true),
+    audience: z.object({ id: z.string().nullable(), name: z.string(), exists: z.boolean() }),
+    warnings: z.array(z.object({ code: z.string(), message: z.string() })),
+  })
+  .meta({ id: 'DryRunLaunch' });
 
 const StepState = Step.shape.state;
 

@@ -3,9 +3,9 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { Fail } from '../../../domain/failures.js';
 import { Router, type Request } from 'express';
 import type { PartnerAdapter } from '../../../partners/adapter.js';
-import { temporalRateGate, withRateGate, withoutRateGate } from '../../../activities/rate-gate.js';
+import { withoutRateGate } from '../../../activities/rate-gate.js';
 import type { connectionWorkflow } from '../../../workflows/connection.js';
-import { connectionWorkflowId, rateLimitKey, workspaceWorkflowId } from '../../../domain/ids.js';
+import { connectionWorkflowId, workspaceWorkflowId } from '../../../domain/ids.js';
 import {
   connectionQuery,
   disconnectSignal,
@@ -19,9 +19,10 @@ import type { PartnerId } from '../../../domain/types.js';
 import { consumeOAuthStateUpdate } from '../../../workflows/workspace.js';
 import { partnerOf, type ApiContext } from '../context.js';
 import { ApiError } from '../errors.js';
+import { gated } from '../partner-gate.js';
 import { signState, verifyState } from '../oauth-state.js';
 import { AuthorizeQuery, CallbackQuery, PutToken, SelectAdAccounts } from '../schemas.js';
-import { temporalCall, unavailable } from '../temporal-call.js';
+import { temporalCall } from '../temporal-call.js';
 import { parse } from '../validate.js';
 
 const notConnected = (partner: string) =>
@@ -61,29 +62,12 @@ export function connectionRoutes(ctx: ApiContext): Router {
   const callbackUrl = (partner: PartnerId) => `${ctx.publicUrl}/v1/oauth/${partner}/callback`;
 
   /**
-   * A partner request the API makes, through the same lanes as the workers' (its key without
-   * an ad account: the connection's, or the app's), so connecting while steps send never puts
-   * the partner over its limit. Answered within 5 s: a lane Temporal cannot lease in time is a 503.
-   */
-  async function gated<T>(workspaceId: string, adapter: PartnerAdapter, fn: () => Promise<T>): Promise<T> {
-    const deadline = AbortSignal.timeout(4_500);
-    const key = rateLimitKey(adapter.capabilities.rateLimitScope, adapter.id, workspaceId, '');
-    const gate = temporalRateGate(ctx.client, ctx.taskQueue, key, adapter.capabilities.requestsPerSecond, deadline);
-    try {
-      return await withRateGate(gate, fn, deadline);
-    } catch (err) {
-      if (deadline.aborted) throw unavailable();
-      throw err;
-    }
-  }
-
-  /**
    * Stores a token (and the ad accounts it sees) in the Connection workflow, starting it if needed.
    * `field`: what the client sent that the token came from, named if the partner refuses it.
    */
   async function connect(workspaceId: string, adapter: PartnerAdapter, credentials: Credentials, field: SentField) {
     const adAccounts = await partnerCall(
-      () => gated(workspaceId, adapter, () => adapter.listAdAccounts(credentials.accessToken)),
+      () => gated(ctx, workspaceId, adapter, () => adapter.listAdAccounts(credentials.accessToken)),
       field,
     );
     await temporalCall(ctx.client.connection, () =>

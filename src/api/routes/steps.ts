@@ -3,18 +3,21 @@ import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { launchProblems, type LaunchProblem } from '../../../domain/launch-rules.js';
+import { launchProblems, relaunchProblem, type LaunchProblem } from '../../../domain/launch-rules.js';
 import { stepWorkflowId } from '../../../domain/ids.js';
 import { stepQuery, stopSignal, timelineQuery, usersEnteredSignal } from '../../../domain/messages.js';
 import { CanvasIdKey, PartnerKey, StepIdKey, SyncStateKey } from '../../../domain/search-attributes.js';
 import type { stepWorkflow } from '../../../workflows/step.js';
 import type { StepConfig, StepIds, StepView } from '../../../domain/types.js';
+import type { PartnerAdapter } from '../../../partners/adapter.js';
 import { Fail } from '../../../domain/failures.js';
 import { launchStep } from '../../temporal/steps.js';
 import { partnerOf, type ApiContext } from '../context.js';
 import { planEntry } from '../entry.js';
+import { TOKEN_REFUSED, partnerLaunchCheck } from '../dry-run.js';
 import { ApiError } from '../errors.js';
-import { Id, LaunchStep, MAX_USERS_PER_REQUEST, PostUsers } from '../schemas.js';
+import { audienceSizeWarnings, dryRunWarnings } from '../launch-warnings.js';
+import { Id, LaunchQuery, LaunchStep, MAX_USERS_PER_REQUEST, PostUsers } from '../schemas.js';
 import { temporalCall } from '../temporal-call.js';
 import { parse } from '../validate.js';
 import { connectionView } from './connections.js';
@@ -101,16 +104,7 @@ export function stepRoutes(ctx: ApiContext): Router {
 
   function stepBody(ids: StepIds, v: StepView & { config: StepConfig }) {
     const c = v.config;
-    const min = ctx.partners[c.partner]?.capabilities.minimumAudienceSize;
-    const warnings =
-      min !== undefined && v.metrics.synced < min && c.action === 'add'
-        ? [
-            {
-              code: 'audience_below_minimum_size',
-              message: `${c.partner} shows no audience under ${min} matched members; this step has synced ${v.metrics.synced} users.`,
-            },
-          ]
-        : [];
+    const warnings = audienceSizeWarnings(ctx.partners[c.partner]?.capabilities, c.action, v.metrics.synced);
     return {
       canvasId: ids.canvasId,
       stepId: ids.stepId,
@@ -129,8 +123,30 @@ export function stepRoutes(ctx: ApiContext): Router {
     };
   }
 
+  /**
+   * What the launch of `config` would do, as the launch decides it (the step's own rules, then the
+   * partner's read-only answers), changing nothing; every refusal as the launch would answer it.
+   */
+  async function dryRun(ids: StepIds, config: StepConfig, adapter: PartnerAdapter) {
+    const launched = await launchedView(ids).catch((err: unknown) => {
+      if (err instanceof ApiError && err.code === 'step_not_found') return null;
+      throw err;
+    });
+    if (launched?.state === 'stopping' || launched?.state === 'stopped') throw stepStopped();
+    const partnerChange = relaunchProblem(launched?.config, config);
+    if (partnerChange) throw refused([partnerChange]);
+    const { problems, found } = await partnerLaunchCheck(ctx, ids.workspaceId, adapter, config);
+    if (problems.length) throw refused(problems);
+    const audience = found
+      ? { id: found.id, name: found.name, exists: true }
+      : { id: null, name: 'name' in config.audience ? config.audience.name : '', exists: false };
+    const step = launched && { config: launched.config, audience: launched.audience, synced: launched.metrics.synced };
+    return { dryRun: true, audience, warnings: dryRunWarnings(adapter.capabilities, config, audience, step) };
+  }
+
   r.put(PATH, async (req, res) => {
     const ids = await stepOf(req);
+    const query = parse(LaunchQuery, req.query, 'query');
     const config: StepConfig = parse(LaunchStep, req.body);
     const adapter = partnerOf(ctx, config.partner);
     // What the API can tell without the partner: with a usable connection, the product rules are
@@ -146,6 +162,7 @@ export function stepRoutes(ctx: ApiContext): Router {
         }),
       );
     }
+    if (query.dryRun === 'true') return void res.json(await dryRun(ids, config, adapter));
     const { result } = await temporalCall(ctx.client.connection, () =>
       launchStep(ctx.client, ctx.taskQueue, ids, config, adapter.capabilities.rateLimitScope),
     ).catch((err: unknown) => {
@@ -246,7 +263,7 @@ function launchError(err: unknown): unknown {
   if (!(cause instanceof ApplicationFailure)) return err;
   if (cause.type === 'step_stopped') return stepStopped();
   if (cause.type === Fail.TokenInvalid) {
-    return refused([{ code: Fail.TokenInvalid, message: 'The partner refused the token; reconnect.' }]);
+    return refused([TOKEN_REFUSED]);
   }
   const details = (cause.details ?? []).filter(
     (d): d is LaunchProblem => typeof d === 'object' && d !== null && 'code' in d && 'message' in d,
