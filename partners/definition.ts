@@ -18,10 +18,18 @@ export interface EnvSetting {
   sandbox: string;
 }
 
-/** What an adapter is built from: each URL and secret the definition names, read from env, and the API version in force. */
+/** A setting the partner assigns to each app (not a URL, not a secret), checked at start-up. */
+export interface AssignedSetting extends EnvSetting {
+  pattern: RegExp;
+  /** What the value looks like, for the start-up error. */
+  form: string;
+}
+
+/** What an adapter is built from: each URL, secret and assigned setting the definition names, read from env, and the API version in force. */
 export interface PartnerSettings<U extends string = string, S extends string = string> {
   urls: Record<U, string>;
   secrets: Record<S, string>;
+  assigned: Record<string, string>;
   apiVersion: string | null;
 }
 
@@ -46,7 +54,7 @@ export interface PartnerDefinition<U extends string = string, S extends string =
   identifiers: Partial<Record<Field, FieldRule>>;
   /** The API version the adapter speaks, and the partner's calendar of versions. */
   api: ApiVersioning;
-  env: { urls: Record<U, EnvSetting>; secrets: Record<S, EnvSetting> };
+  env: { urls: Record<U, EnvSetting>; secrets: Record<S, EnvSetting>; assigned?: Record<string, AssignedSetting> };
   createAdapter(settings: PartnerSettings<U, S>, agent: Agent): AdapterCalls;
   sandbox: SandboxStandIn;
   /** The first ad account the sandbox shows every token, as the adapter lists it (tests and the bench use it). */

@@ -96,6 +96,10 @@ export class PartnerRegistry {
       problems.push((err as Error).message);
     }
     for (const d of this.definitions) {
+      for (const a of Object.values(d.env.assigned ?? {})) {
+        const value = env[a.key];
+        if (value !== undefined && value !== '' && !a.pattern.test(value)) problems.push(`${a.key} must be ${a.form}`);
+      }
       const o = d.api.override;
       const value = o && env[o.key];
       if (o && value !== undefined && value !== '' && !o.pattern.test(value))
@@ -119,6 +123,7 @@ export class PartnerRegistry {
         const settings: PartnerSettings = {
           urls: mapValues(d.env.urls, (s) => env[s.key] ?? `${sandboxUrl}${s.sandbox}`),
           secrets: mapValues(d.env.secrets, (s) => env[s.key] ?? s.sandbox),
+          assigned: mapValues(d.env.assigned ?? {}, (s) => env[s.key] || s.sandbox),
           apiVersion: apiVersionInForce(d, env).version,
         };
         return [d.id, { ...d.createAdapter(settings, partnerAgent(timeout)), capabilities: capabilities[d.id]! }];

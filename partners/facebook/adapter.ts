@@ -32,6 +32,11 @@ interface GraphAudience {
   is_value_based?: boolean;
 }
 
+interface GraphPage {
+  data?: GraphAudience[];
+  paging?: { cursors?: { after?: string }; next?: string };
+}
+
 const audienceInfo = (a: GraphAudience): AudienceInfo => ({
   id: a.id,
   name: a.name,
@@ -47,6 +52,18 @@ export function facebook(config: FacebookConfig, agent: Agent = partnerAgent()):
       accessToken: b.access_token,
       ...(b.expires_in ? { expiresAt: new Date(Date.now() + b.expires_in * 1000).toISOString() } : {}),
     };
+  };
+
+  /** The account's audiences, paged through until the limit is reached (Graph's customaudiences edge has no count). */
+  const countAudiences = async (token: string, adAccountId: string): Promise<number> => {
+    let count = 0;
+    let after: string | undefined;
+    do {
+      const b = ok(await pacer.call(adAccountId, () => api(token).audiences(adAccountId, after))) as GraphPage;
+      count += b.data?.length ?? 0;
+      after = b.paging?.next ? b.paging.cursors?.after : undefined;
+    } while (after && count < MAX_CUSTOM_AUDIENCES);
+    return count;
   };
 
   return {
@@ -67,10 +84,7 @@ export function facebook(config: FacebookConfig, agent: Agent = partnerAgent()):
       // Page through the account's audiences (at most 500 exist, 200 a page).
       let after: string | undefined;
       for (;;) {
-        const b = ok(await pacer.call(adAccountId, () => api(token).audiences(adAccountId, after))) as {
-          data?: GraphAudience[];
-          paging?: { cursors?: { after?: string }; next?: string };
-        };
+        const b = ok(await pacer.call(adAccountId, () => api(token).audiences(adAccountId, after))) as GraphPage;
         const hit = b.data?.find((a) => a.name === ref.name);
         if (hit) return audienceInfo(hit);
         after = b.paging?.next ? b.paging.cursors?.after : undefined;
@@ -94,16 +108,11 @@ export function facebook(config: FacebookConfig, agent: Agent = partnerAgent()):
           message: 'The ad account has not accepted the Custom Audience terms; accept them in Meta Ads Manager.',
         });
       }
-      if (creating) {
-        const counted = ok(await pacer.call(adAccountId, () => api(token).audienceCount(adAccountId))) as {
-          summary?: { total_count?: number };
-        };
-        if ((counted.summary?.total_count ?? 0) >= MAX_CUSTOM_AUDIENCES) {
-          problems.push({
-            code: 'audience_limit_reached',
-            message: `The ad account already has ${MAX_CUSTOM_AUDIENCES} custom audiences; delete one or sync into an existing one.`,
-          });
-        }
+      if (creating && (await countAudiences(token, adAccountId)) >= MAX_CUSTOM_AUDIENCES) {
+        problems.push({
+          code: 'audience_limit_reached',
+          message: `The ad account already has ${MAX_CUSTOM_AUDIENCES} custom audiences; delete one or sync into an existing one.`,
+        });
       }
       return problems;
     },

@@ -35,15 +35,6 @@ export function facebookApi(agent: Agent, urls: FacebookUrls, token: string) {
         method: 'GET',
         headers,
       }),
-    audienceCount: (adAccountId: string) =>
-      call(
-        agent,
-        `${base}/act_${encodeURIComponent(adAccountId)}/customaudiences?fields=id&limit=1&summary=total_count`,
-        {
-          method: 'GET',
-          headers,
-        },
-      ),
     audiences: (adAccountId: string, after?: string) =>
       call(
         agent,
@@ -74,7 +65,8 @@ export function facebookApi(agent: Agent, urls: FacebookUrls, token: string) {
       call(agent, `${base}/${encodeURIComponent(audienceId)}/users`, {
         method: action === 'add' ? 'POST' : 'DELETE',
         headers,
-        json: { payload: payload(fields, rows) },
+        // is_raw: each column is one key, not a combined one like LN_FN_ZIP (Meta: "set this to true").
+        json: { payload: { ...payload(fields, rows), is_raw: true } },
       }),
   };
 }

@@ -11,6 +11,7 @@ import { served } from '../calendar.js';
 import AD_ACCOUNT_FIELDS from './conformance/adaccount-fields.json' with { type: 'json' };
 import CUSTOM_AUDIENCE_FIELDS from './conformance/customaudience-fields.json' with { type: 'json' };
 import { facebookCalendar } from './versions.js';
+import { graphEdge, paramProblem } from './params.js';
 import { enforcedLimits, type SandboxStandIn } from '../../src/sandbox/stand-in.js';
 import { guard } from '../../src/sandbox/guard.js';
 
@@ -97,6 +98,7 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
 
   const graph = Router();
   graph.get('/oauth/access_token', (req, res) => {
+    if (badParam(req, res, 'GET', '/oauth/access_token')) return;
     const code = text(req.query.code);
     const exchange = text(req.query.fb_exchange_token);
     if (code ? !state.codes.delete(code) : !state.tokenValid(exchange)) {
@@ -146,6 +148,16 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
     next();
   });
 
+  // Meta refuses a param the call does not take (#100): the SDK's param lists, Graph's modifiers.
+  const badParam = (req: Request, res: Response, method: string, path: string): boolean => {
+    const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? (req.body as object) : {};
+    const problem = paramProblem(graphEdge(method, path)!, { ...req.query, ...body });
+    if (!problem) return false;
+    state.countRejected('facebook', 100);
+    graphError(res, 100, problem);
+    return true;
+  };
+
   // Meta refuses a field its node does not have (#100), with the fields of its own SDK's models.
   const nonexisting = (req: Request, res: Response, node: { node: string; fields: string[] }): boolean => {
     const unknown = text(req.query.fields)
@@ -158,6 +170,7 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
   };
 
   graph.get('/me/adaccounts', (req, res) => {
+    if (badParam(req, res, 'GET', '/me/adaccounts')) return;
     if (nonexisting(req, res, AD_ACCOUNT_FIELDS)) return;
     res.json({ data: AD_ACCOUNTS, paging: {} });
   });
@@ -170,6 +183,7 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
 
   graph.get('/:account', (req, res, next) => {
     if (!req.params.account.startsWith('act_')) return void next();
+    if (badParam(req, res, 'GET', '/act_{id}')) return;
     if (nonexisting(req, res, AD_ACCOUNT_FIELDS)) return;
     const id = req.params.account.slice(4);
     const known = AD_ACCOUNTS.find((a) => a.id === req.params.account);
@@ -179,18 +193,34 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
   });
 
   graph.get('/:account/customaudiences', (req, res) => {
+    if (badParam(req, res, 'GET', '/act_{id}/customaudiences')) return;
     if (nonexisting(req, res, CUSTOM_AUDIENCE_FIELDS)) return;
     const id = req.params.account.replace(/^act_/, '');
     const list = [...audiences().values()]
       .filter((a) => a.adAccountId === id)
       .map((a) => ({ id: a.id, name: a.name, is_value_based: a.valueBased }));
+    // An account set to hold more audiences than were made here lists the others too.
+    for (let k = list.length; k < audienceCount(id); k++)
+      list.push({ id: String(9_000_000_000 + k), name: `Existing audience ${k + 1}`, is_value_based: false });
+    // Cursor paging as Graph does it: `limit` a page, `after` the last id of the page before.
+    const limit = Math.min(Math.max(Number(text(req.query.limit)) || 25, 1), 500);
+    const from = text(req.query.after) ? list.findIndex((a) => a.id === text(req.query.after)) + 1 : 0;
+    const page = list.slice(from, from + limit);
+    const more = from + limit < list.length;
     res.json({
-      data: list,
-      paging: {},
-      ...(text(req.query.summary) ? { summary: { total_count: audienceCount(id) } } : {}),
+      data: page,
+      paging: page.length
+        ? {
+            cursors: { before: page[0]!.id, after: page.at(-1)!.id },
+            ...(more
+              ? { next: `${req.protocol}://${req.get('host')}${req.baseUrl}${req.path}?after=${page.at(-1)!.id}` }
+              : {}),
+          }
+        : {},
     });
   });
   graph.post('/:account/customaudiences', (req, res) => {
+    if (badParam(req, res, 'POST', '/act_{id}/customaudiences')) return;
     const b = req.body as { name?: string; subtype?: string };
     const id = req.params.account.replace(/^act_/, '');
     if (!b.name || b.subtype !== 'CUSTOM')
@@ -210,6 +240,7 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
   });
 
   graph.get('/:id', (req, res) => {
+    if (badParam(req, res, 'GET', '/{id}')) return;
     if (nonexisting(req, res, CUSTOM_AUDIENCE_FIELDS)) return;
     const a = audiences().get(req.params.id);
     if (!a)
@@ -223,6 +254,7 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
   });
 
   const users = (action: 'add' | 'remove') => (req: Request, res: Response) => {
+    if (badParam(req, res, req.method, '/{id}/users')) return;
     const a = audiences().get(text(req.params.id));
     if (!a) return void graphError(res, 100, 'Custom Audience Has Been Deleted', 1487366);
     const payload = (req.body as { payload?: { schema?: string | string[]; data?: unknown[] } }).payload;
@@ -256,7 +288,8 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
     }
     res.json({
       audience_id: a.id,
-      session_id: randomUUID(),
+      // Meta's session ids are numeric strings.
+      session_id: String(Date.now() * 1000 + Math.floor(Math.random() * 1000)),
       num_received: data.length - invalid,
       num_invalid_entries: invalid,
       invalid_entry_samples: {},

@@ -45,11 +45,15 @@ export function linkedin(config: LinkedInConfig, agent: Agent = partnerAgent()):
     id: 'linkedin',
 
     async listAdAccounts(token) {
-      const body = ok(await api(token).adAccountUsers()).body as { elements?: { account: string }[] };
-      return (body.elements ?? []).map((e) => {
-        const id = e.account.split(':').pop()!;
-        return { id, name: `LinkedIn ad account ${id}` };
-      });
+      const body = ok(await api(token).adAccountUsers()).body as { elements?: { account: string; role?: string }[] };
+      // "Managing audiences is restricted to ad accounts where the authenticated member has a
+      // role other than VIEWER" (LinkedIn's segment-users page): those are not offered.
+      return (body.elements ?? [])
+        .filter((e) => e.role !== 'VIEWER')
+        .map((e) => {
+          const id = e.account.split(':').pop()!;
+          return { id, name: `LinkedIn ad account ${id}` };
+        });
     },
 
     async findAudience(token, adAccountId, ref) {
@@ -60,10 +64,15 @@ export function linkedin(config: LinkedInConfig, agent: Agent = partnerAgent()):
 
     async createAudience(token, adAccountId, name) {
       const answer = ok(await api(token).createSegment(adAccountId, name));
-      // The id comes in the x-restli-id header; some versions put it in the body.
-      const header = answer.headers['x-restli-id'];
-      const id =
-        (Array.isArray(header) ? header[0] : header) ?? String((answer.body as { id?: number | string })?.id ?? '');
+      // LinkedIn names the new id in x-restli-id (its docs) or x-linkedin-id (seen by others); an
+      // older answer carried it in the body.
+      const header = (h: string) => {
+        const v = answer.headers[h];
+        return Array.isArray(v) ? v[0] : v;
+      };
+      const body = (answer.body as { id?: number | string } | undefined)?.id;
+      const id = header('x-restli-id') || header('x-linkedin-id') || (body === undefined ? '' : String(body));
+      if (!id) throw toFailure({ kind: 'transient', message: 'LinkedIn created the segment but named no id.' });
       return { id, name };
     },
 

@@ -13,6 +13,8 @@ export interface LinkedInUrls {
   oauth: string;
   /** The `LinkedIn-Version` every call sends (YYYYMM). */
   version: string;
+  /** The DMP source platform LinkedIn assigned to the app (LINKEDIN_SOURCE_PLATFORM). */
+  sourcePlatform: string;
 }
 
 const versioned = (version: string, token: string, extra: Record<string, string> = {}) => ({
@@ -44,7 +46,7 @@ export function linkedinApi(agent: Agent, urls: LinkedInUrls, token: string) {
           name,
           account: accountUrn(adAccountId),
           type: 'USER',
-          sourcePlatform: 'AUDIENCE_SYNC',
+          sourcePlatform: urls.sourcePlatform,
           destinations: [{ destination: 'LINKEDIN' }],
         },
       }),

@@ -1,7 +1,7 @@
 /** LinkedIn, declared once: its DMP segments, their rules and where its settings come from. */
 import { definePartner } from '../definition.js';
 import { hashed, normalize, plain } from '../identifiers.js';
-import { linkedinStandIn } from './sandbox.js';
+import { LINKEDIN_SANDBOX_SOURCE_PLATFORM, linkedinStandIn } from './sandbox.js';
 import { linkedin as linkedinAdapter } from './adapter.js';
 import { linkedinCalendar } from './versions.js';
 
@@ -46,9 +46,22 @@ export const linkedin = definePartner({
       clientId: { key: 'LINKEDIN_CLIENT_ID', sandbox: 'sandbox' },
       clientSecret: { key: 'LINKEDIN_CLIENT_SECRET', sandbox: 'sandbox' },
     },
+    assigned: {
+      // "an ENUM value that is provided by your LinkedIn contact after you have been granted
+      // access to the Audience APIs" (LinkedIn's DMP collection): never one of our own.
+      sourcePlatform: {
+        key: 'LINKEDIN_SOURCE_PLATFORM',
+        sandbox: LINKEDIN_SANDBOX_SOURCE_PLATFORM,
+        pattern: /^[A-Z][A-Z0-9_]{0,63}$/,
+        form: 'the DMP source platform LinkedIn assigned to the app (an upper-case ENUM value, e.g. ACME_CDP)',
+      },
+    },
   },
-  createAdapter: ({ urls, secrets, apiVersion }, agent) =>
-    linkedinAdapter({ ...urls, ...secrets, version: apiVersion ?? PINNED }, agent),
+  createAdapter: ({ urls, secrets, assigned, apiVersion }, agent) =>
+    linkedinAdapter(
+      { ...urls, ...secrets, sourcePlatform: assigned.sourcePlatform!, version: apiVersion ?? PINNED },
+      agent,
+    ),
   sandbox: linkedinStandIn,
   sandboxAdAccountId: '501',
 });

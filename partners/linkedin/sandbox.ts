@@ -3,7 +3,7 @@
  * docs/partners.md §1). A new segment answers 404 until `segmentReadyMs` has passed, as the real one does.
  */
 import { randomUUID } from 'node:crypto';
-import express, { Router, type Request } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 import { memberKey, type SandboxAudience, type SandboxState } from '../../src/sandbox/state.js';
 import { HEX64, authorizePage, text } from '../../src/sandbox/shared.js';
 import { served } from '../calendar.js';
@@ -19,7 +19,16 @@ export interface LinkedInSandboxOptions {
   requestsPerMinute?: number;
 }
 
-const AD_ACCOUNTS = ['501', '502'];
+/** The member's role on each ad account: two it can manage audiences on, one it only views. */
+const AD_ACCOUNTS: { id: string; role: string }[] = [
+  { id: '501', role: 'CAMPAIGN_MANAGER' },
+  { id: '502', role: 'CAMPAIGN_MANAGER' },
+  { id: '503', role: 'VIEWER' },
+];
+/** The DMP source platform the sandbox "assigned" this app (LinkedIn hands each partner its own ENUM value). */
+export const LINKEDIN_SANDBOX_SOURCE_PLATFORM = 'SANDBOX';
+/** When the sandbox's ad accounts and segments were "created" (LinkedIn's epoch-millisecond stamps). */
+const EPOCH = Date.UTC(2025, 0, 1);
 const urn = (id: string) => `urn:li:sponsoredAccount:${id}`;
 const bearer = (req: Request) => req.header('authorization')?.replace(/^Bearer\s+/i, '');
 
@@ -92,13 +101,31 @@ export function linkedinSandbox(state: SandboxState, o: LinkedInSandboxOptions):
   );
   rest.use(express.json({ limit: '50mb' }));
 
+  const stamp = { actor: 'urn:li:unknown:0', time: EPOCH };
   rest.get('/adAccountUsers', (req, res) => {
     if (req.query.q !== 'authenticatedUser')
       return void res.status(400).json({ status: 400, message: 'q=authenticatedUser is required' });
-    res.json({
-      elements: AD_ACCOUNTS.map((id) => ({ account: urn(id), role: 'CAMPAIGN_MANAGER', user: 'urn:li:person:sbx' })),
-    });
+    const elements = AD_ACCOUNTS.map(({ id, role }) => ({
+      account: urn(id),
+      changeAuditStamps: { created: stamp, lastModified: stamp },
+      role,
+      user: 'urn:li:person:sbx',
+      version: { versionTag: '1' },
+    }));
+    res.json({ elements, paging: { count: elements.length, links: [], start: 0, total: elements.length } });
   });
+
+  /** LinkedIn's 403 to a member whose role on the ad account is VIEWER. */
+  const viewerOnly = (account: string | undefined, res: Response): boolean => {
+    if (AD_ACCOUNTS.find((a) => a.id === account)?.role !== 'VIEWER') return false;
+    state.countRejected('linkedin', 403);
+    res.status(403).json({
+      status: 403,
+      serviceErrorCode: 100,
+      message: `Not enough permissions to access: dmpSegments for ${urn(account!)}`,
+    });
+    return true;
+  };
 
   const ready = (s: SandboxAudience) => Date.now() - s.createdAt >= o.segmentReadyMs;
   const view = (s: SandboxAudience) => ({
@@ -106,28 +133,49 @@ export function linkedinSandbox(state: SandboxState, o: LinkedInSandboxOptions):
     name: s.name,
     account: urn(s.adAccountId),
     type: 'USER',
-    destinations: [{ destination: 'LINKEDIN', status: ready(s) ? 'READY' : 'BUILDING' }],
+    sourcePlatform: LINKEDIN_SANDBOX_SOURCE_PLATFORM,
+    created: s.createdAt || EPOCH,
+    lastModified: s.createdAt || EPOCH,
+    destinations: [
+      {
+        destination: 'LINKEDIN',
+        destinationSegmentId: `urn:li:adSegment:${s.id}`,
+        created: s.createdAt || EPOCH,
+        lastModified: s.createdAt || EPOCH,
+        status: ready(s) ? 'READY' : 'BUILDING',
+      },
+    ],
   });
 
   rest.post('/dmpSegments', (req, res) => {
-    const b = req.body as { name?: string; account?: string; type?: string };
+    const b = req.body as { name?: string; account?: string; type?: string; sourcePlatform?: string };
     const account = b.account?.match(/^urn:li:sponsoredAccount:(\d+)$/)?.[1];
     if (!b.name || !account || b.type !== 'USER') {
       state.countRejected('linkedin', 400);
       return void res.status(400).json({ status: 400, message: 'name, account and type USER are required' });
     }
+    // The source platform is the ENUM value LinkedIn assigned the app; any other is refused.
+    if (b.sourcePlatform !== LINKEDIN_SANDBOX_SOURCE_PLATFORM) {
+      state.countRejected('linkedin', 400);
+      return void res.status(400).json({
+        status: 400,
+        message: `sourcePlatform ${JSON.stringify(b.sourcePlatform ?? null)} is not the DMP source platform assigned to this application`,
+      });
+    }
+    if (viewerOnly(account, res)) return;
     const s = state.createAudience('linkedin', account, b.name);
-    res
-      .status(201)
-      .setHeader('x-restli-id', s.id)
-      .json({ id: Number(s.id) });
+    // 201 with the id in x-restli-id and no body, as LinkedIn's docs show.
+    res.status(201).setHeader('x-restli-id', s.id).end();
   });
 
   rest.get('/dmpSegments', (req, res) => {
     const account = text(req.query.account);
     if (req.query.q !== 'account' || !account)
       return void res.status(400).json({ status: 400, message: 'q=account&account= is required' });
-    res.json({ elements: [...segments().values()].filter((s) => urn(s.adAccountId) === account).map(view) });
+    if (viewerOnly(account.match(/(\d+)$/)?.[1], res)) return;
+    const elements = [...segments().values()].filter((s) => urn(s.adAccountId) === account).map(view);
+    // Without start/count, LinkedIn answers every segment of the account in the first page.
+    res.json({ elements, paging: { count: elements.length, links: [], start: 0, total: elements.length } });
   });
 
   rest.get('/dmpSegments/:id', (req, res) => {
@@ -145,6 +193,7 @@ export function linkedinSandbox(state: SandboxState, o: LinkedInSandboxOptions):
       state.countRejected('linkedin', 404);
       return void res.status(404).json({ status: 404, message: 'Not Found' });
     }
+    if (viewerOnly(s.adAccountId, res)) return;
     const elements = (req.body as { elements?: unknown[] }).elements ?? [];
     if (elements.length > o.usersPerRequest) {
       state.countRejected('linkedin', 400);
@@ -166,22 +215,28 @@ interface Element {
 }
 
 /** One user: validated like LinkedIn (hash format, known id types), then added or removed. */
-function applyElement(s: SandboxAudience, raw: unknown): { status: number; message?: string } {
+/** A refused element: its own status and error (LinkedIn shows none; others read `{status, error: {message, status}}`). */
+const refused = (message: string) => ({ status: 400, error: { message, status: 400 } });
+
+function applyElement(
+  s: SandboxAudience,
+  raw: unknown,
+): { status: number; error?: { message: string; status: number } } {
   const e = raw as Element;
   const member: Record<string, string> = {};
   for (const id of e.userIds ?? []) {
     if (id.idType === 'SHA256_EMAIL' && id.idValue && HEX64.test(id.idValue)) member.email = id.idValue;
     else if (id.idType === 'GOOGLE_AID' && id.idValue) member.gaid = id.idValue;
-    else return { status: 400, message: `Invalid ${id.idType ?? 'id'} value` };
+    else return refused(`Invalid ${id.idType ?? 'id'} value`);
   }
   if (e.firstName && e.lastName) {
     member.firstName = e.firstName;
     member.lastName = e.lastName;
   }
-  if (Object.keys(member).length === 0) return { status: 400, message: 'No user id and no first and last name' };
+  if (Object.keys(member).length === 0) return refused('No user id and no first and last name');
   if (e.action === 'ADD') s.members.set(memberKey(member), member);
   else if (e.action === 'REMOVE') s.members.delete(memberKey(member));
-  else return { status: 400, message: 'action must be ADD or REMOVE' };
+  else return refused('action must be ADD or REMOVE');
   return { status: 201 };
 }
 

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findOrCreateAudience } from '../../../partners/audiences.js';
 import { toRow } from '../../../partners/identifiers.js';
 import { linkedin } from '../../../partners/linkedin/adapter.js';
+import { LINKEDIN_SANDBOX_SOURCE_PLATFORM } from '../../../partners/linkedin/sandbox.js';
 import type { AdapterCalls } from '../../../partners/definition.js';
 import { failureOf } from '../../helpers/failures.js';
 import { sandboxControl } from '../../helpers/sandbox.js';
@@ -25,6 +26,7 @@ beforeAll(async () => {
       clientId: 'app',
       clientSecret: 'secret',
       version: partner('linkedin').api.version!,
+      sourcePlatform: LINKEDIN_SANDBOX_SOURCE_PLATFORM,
     }),
   );
 });
@@ -162,6 +164,7 @@ describe('LinkedIn: a segment younger than its ready delay', () => {
           clientId: 'app',
           clientSecret: 's',
           version: partner('linkedin').api.version!,
+          sourcePlatform: LINKEDIN_SANDBOX_SOURCE_PLATFORM,
         }),
       );
       const t = slow.state.newToken();
