@@ -8,6 +8,7 @@ import type { connectionWorkflow } from '../../../workflows/connection.js';
 import { connectionWorkflowId, rateLimitKey, workspaceWorkflowId } from '../../../domain/ids.js';
 import {
   connectionQuery,
+  credentialsQuery,
   disconnectSignal,
   selectAdAccountsUpdate,
   setCredentialsSignal,
@@ -17,6 +18,7 @@ import {
 } from '../../../domain/messages.js';
 import type { PartnerId } from '../../../domain/types.js';
 import { consumeOAuthStateUpdate } from '../../../workflows/workspace.js';
+import { connectionChecks, probeConnection, type Probe } from '../connection-check.js';
 import { partnerOf, type ApiContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { signState, verifyState } from '../oauth-state.js';
@@ -65,9 +67,14 @@ export function connectionRoutes(ctx: ApiContext): Router {
    * an ad account: the connection's, or the app's), so connecting while steps send never puts
    * the partner over its limit. Answered within 5 s: a lane Temporal cannot lease in time is a 503.
    */
-  async function gated<T>(workspaceId: string, adapter: PartnerAdapter, fn: () => Promise<T>): Promise<T> {
+  async function gated<T>(
+    workspaceId: string,
+    adapter: PartnerAdapter,
+    fn: () => Promise<T>,
+    adAccountId = '',
+  ): Promise<T> {
     const deadline = AbortSignal.timeout(4_500);
-    const key = rateLimitKey(adapter.capabilities.rateLimitScope, adapter.id, workspaceId, '');
+    const key = rateLimitKey(adapter.capabilities.rateLimitScope, adapter.id, workspaceId, adAccountId);
     const gate = temporalRateGate(ctx.client, ctx.taskQueue, key, adapter.capabilities.requestsPerSecond, deadline);
     try {
       return await withRateGate(gate, fn, deadline);
@@ -157,6 +164,46 @@ export function connectionRoutes(ctx: ApiContext): Router {
     const view = await connectionView(ctx, workspaceId, adapter.id);
     if (!view) throw notConnected(adapter.id);
     res.json(connectionBody(adapter.id, view));
+  });
+
+  // Read-only: queries only (never written to history), partner reads through the rate gate.
+  r.get('/v1/connections/:partner/check', async (req, res) => {
+    const { workspaceId, adapter } = await scoped(req);
+    const handle = ctx.client.workflow.getHandle(connectionWorkflowId(workspaceId, adapter.id));
+    const credentials = await temporalCall(ctx.client.connection, () => handle.query(credentialsQuery)).catch(
+      (err: unknown) => {
+        if (err instanceof WorkflowNotFoundError) throw notConnected(adapter.id);
+        throw err;
+      },
+    );
+    const view = (await connectionView(ctx, workspaceId, adapter.id))!;
+    const d = ctx.registry.get(adapter.id);
+    const label = d?.label ?? adapter.id;
+    const selected = view.adAccounts.filter((a) => a.selected).map((a) => a.id);
+    const token = credentials.accessToken;
+    const probe: Probe = token
+      ? await probeConnection(adapter, token, selected, (fn, adAccountId) =>
+          gated(workspaceId, adapter, fn, adAccountId),
+        )
+      : {
+          tokenInfo: {
+            ok: false,
+            message: `the connection is ${credentials.status} and holds no token; connect ${label} again.`,
+          },
+          problems: {},
+        };
+    const checks = connectionChecks(
+      {
+        label,
+        requiredScopes: adapter.requiredScopes,
+        version: ctx.apiVersions[adapter.id],
+        overrideKey: d?.api.override?.key,
+        pinned: d?.api.version ?? null,
+        selected,
+      },
+      probe,
+    );
+    res.json({ partner: adapter.id, ok: checks.every((c) => c.ok), checks });
   });
 
   r.put('/v1/connections/:partner/ad-accounts', async (req, res) => {
