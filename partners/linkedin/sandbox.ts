@@ -123,7 +123,7 @@ export function linkedinSandbox(state: SandboxState, o: LinkedInSandboxOptions):
       const scopes = state.scopesOf(bearer(req) ?? '', GRANTED);
       if (anyOf.some((s) => scopes.includes(s))) return next();
       state.countRejected('linkedin', 403);
-      const resource = req.path.split('/')[1] ?? '';
+      const resource = req.baseUrl.split('/').pop() ?? ''; // mounted per resource
       res.status(403).json({
         status: 403,
         serviceErrorCode: 100,
