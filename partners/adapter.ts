@@ -10,6 +10,13 @@ export interface AudienceInfo {
   valueBased?: boolean;
 }
 
+/** What the partner says of a token, read-only (the connection check). */
+export interface TokenInfo {
+  valid: boolean;
+  /** The scopes it carries; `null` where the partner gives no way to read them. */
+  scopes: string[] | null;
+}
+
 export interface SendResult {
   synced: number;
   /** Users refused one by one inside an accepted request. */
@@ -43,6 +50,18 @@ export interface PartnerAdapter {
    * Custom Audience terms not accepted, the audience limit reached when `creating`).
    */
   adAccountProblems?(token: string, adAccountId: string, creating: boolean): Promise<LaunchProblem[]>;
+  /**
+   * The scopes a token must carry to sync, as the product asks them at consent: each entry the
+   * scopes any one of which will do (LinkedIn's `r_ads` or `rw_ads`).
+   */
+  requiredScopes?: readonly (readonly string[])[];
+  /** Read-only (the connection check): whether the token is valid and which scopes it carries. */
+  tokenInfo?(token: string): Promise<TokenInfo>;
+  /**
+   * Read-only (the connection check): one cheap call at the API version in force; false when
+   * the partner refuses that version (sunset or unknown), any other failure thrown as classified.
+   */
+  apiVersionAccepted?(token: string): Promise<boolean>;
   /** The partner's consent page; it sends the browser back to `redirectUri` with a code and `state`. */
   authorizeUrl(state: string, redirectUri: string): string;
   exchangeCode(code: string, redirectUri: string): Promise<Credentials>;

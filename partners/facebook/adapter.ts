@@ -23,6 +23,11 @@ function ok(answer: Answer): unknown {
   return answer.body;
 }
 
+/** What the product asks at consent. */
+const SCOPES = ['ads_management'] as const;
+/** Meta's error for a version it no longer serves. */
+const DEPRECATED_VERSION = 2635;
+
 /** Meta's limit of custom audiences per ad account. */
 const MAX_CUSTOM_AUDIENCES = 500;
 
@@ -139,12 +144,30 @@ export function facebook(config: FacebookConfig, agent: Agent = partnerAgent()):
       return { synced: rows.length - invalid, invalid };
     },
 
+    requiredScopes: SCOPES.map((s) => [s]),
+
+    async tokenInfo(token) {
+      const answer = await api(token).permissions();
+      const c = classifyFacebook(answer);
+      if (c.kind === 'invalid_token') return { valid: false, scopes: null };
+      const b = ok(answer) as { data?: { permission: string; status: string }[] };
+      // Declined and expired permissions are listed too: only granted ones count.
+      return { valid: true, scopes: (b.data ?? []).filter((p) => p.status === 'granted').map((p) => p.permission) };
+    },
+
+    async apiVersionAccepted(token) {
+      const answer = await api(token).adAccounts();
+      if ((answer.body as { error?: { code?: number } } | undefined)?.error?.code === DEPRECATED_VERSION) return false;
+      ok(answer);
+      return true;
+    },
+
     authorizeUrl(state, redirectUri) {
       return consentUrl(config.authorize, {
         client_id: config.appId,
         redirect_uri: redirectUri,
         state,
-        scope: 'ads_management',
+        scope: SCOPES.join(','),
       });
     },
 

@@ -30,6 +30,8 @@ export function facebookApi(agent: Agent, urls: FacebookUrls, token: string) {
   const headers = { authorization: `Bearer ${token}` };
   return {
     adAccounts: () => call(agent, `${base}/me/adaccounts?fields=id,name&limit=200`, { method: 'GET', headers }),
+    /** The token's permissions, granted and declined (a Graph API edge). */
+    permissions: () => call(agent, `${base}/me/permissions`, { method: 'GET', headers }),
     adAccount: (adAccountId: string) =>
       call(agent, `${base}/act_${encodeURIComponent(adAccountId)}?fields=id,name,tos_accepted`, {
         method: 'GET',

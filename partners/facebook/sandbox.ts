@@ -37,6 +37,9 @@ const KEY_FIELD: Record<string, { field: string; hashed: boolean }> = {
   MOBILE_ADVERTISER_ID: { field: 'madid', hashed: false },
 };
 
+/** What Meta grants at consent for the permission the product asks (a token registered with `scopes` carries only those). */
+const GRANTED = ['ads_management', 'public_profile'];
+
 /** Calls per ad account per hour: `base` + `perAudience` for each of its audiences. */
 export interface HourlyQuota {
   base: number;
@@ -133,6 +136,21 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
     }),
   );
   graph.use(express.json({ limit: '50mb' }));
+
+  // The user's permissions (developers.facebook.com/docs/graph-api/reference/user/permissions).
+  graph.get('/me/permissions', (req, res) => {
+    const scopes = state.scopesOf(tokenOf(req) ?? '', GRANTED);
+    res.json({ data: scopes.map((permission) => ({ permission, status: 'granted' })) });
+  });
+
+  // A token without the permission the call needs: #200 "Permissions error" (Meta's error codes);
+  // reads take ads_read or ads_management, writes ads_management.
+  graph.use((req, res, next) => {
+    const need = req.method === 'GET' ? ['ads_read', 'ads_management'] : ['ads_management'];
+    if (need.some((p) => state.scopesOf(tokenOf(req) ?? '', GRANTED).includes(p))) return next();
+    state.countRejected('facebook', 200);
+    graphError(res, 200, '(#200) Permissions error');
+  });
 
   // Like Meta, every answer says how much of the ad account's quota is used: its calls in the
   // last hour against the hourly business-use-case quota (docs/partners.md: 5,000 + 40 per audience on
@@ -302,7 +320,9 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
   r.use('/:version', (req, res, next) => {
     const version = req.params.version;
     if (!/^v\d+\.\d+$/.test(version)) return next();
-    if (!served(facebookCalendar, version)) {
+    // `/me/permissions` is a Graph API edge, on the Graph calendar, whose versions outlive the Marketing API's.
+    const graphEdge = req.path === '/me/permissions' && facebookCalendar(version) !== undefined;
+    if (!served(facebookCalendar, version) && !graphEdge) {
       state.countRejected('facebook', 2635);
       return void graphError(
         res,

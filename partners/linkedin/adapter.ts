@@ -5,7 +5,7 @@ import { toFailure, type Answer } from '../answers.js';
 import { partnerAgent } from '../http.js';
 import { consentUrl } from '../oauth.js';
 import type { AdapterCalls } from '../definition.js';
-import { exchangeCode, linkedinApi, refreshToken, type LinkedInUrls } from './api.js';
+import { exchangeCode, introspectToken, linkedinApi, refreshToken, type LinkedInUrls } from './api.js';
 import { classifyLinkedIn } from './classify.js';
 
 export interface LinkedInConfig extends LinkedInUrls {
@@ -14,6 +14,9 @@ export interface LinkedInConfig extends LinkedInUrls {
   clientId: string;
   clientSecret: string;
 }
+
+/** What the product asks at consent: segments, and reading the member's ad accounts. */
+const SCOPES = ['rw_dmp_segments', 'r_ads'] as const;
 
 interface Segment {
   id: number | string;
@@ -96,13 +99,49 @@ export function linkedin(config: LinkedInConfig, agent: Agent = partnerAgent()):
       return { synced: rows.length - invalid, invalid };
     },
 
+    requiredScopes: [['rw_dmp_segments'], ['r_ads', 'rw_ads']],
+
+    async tokenInfo(token) {
+      const answer = await introspectToken(agent, config, config, token);
+      // LinkedIn's introspection: 400 "Invalid client id or token", 401 "Invalid client secret".
+      if (answer.status === 400)
+        throw toFailure({
+          kind: 'rejected',
+          message: 'LinkedIn answered HTTP 400 to token introspection: the token or LINKEDIN_CLIENT_ID is not valid.',
+        });
+      if (answer.status === 401)
+        throw toFailure({
+          kind: 'rejected',
+          message: 'LinkedIn answered HTTP 401 to token introspection: LINKEDIN_CLIENT_SECRET is not valid.',
+        });
+      const b = ok(answer).body as { active?: boolean; scope?: string };
+      if (b.active !== true) return { valid: false, scopes: null };
+      // `scope` comes only with 3-legged (member) tokens, comma-separated.
+      const scopes =
+        typeof b.scope === 'string'
+          ? b.scope
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : null;
+      return { valid: true, scopes };
+    },
+
+    async apiVersionAccepted(token) {
+      const answer = await api(token).adAccountUsers();
+      // 426 NONEXISTENT_VERSION: the LinkedIn-Version sent is sunset or was never released.
+      if (answer.status === 426) return false;
+      ok(answer);
+      return true;
+    },
+
     authorizeUrl(state, redirectUri) {
       return consentUrl(config.authorize, {
         response_type: 'code',
         client_id: config.clientId,
         redirect_uri: redirectUri,
         state,
-        scope: 'rw_dmp_segments r_ads',
+        scope: SCOPES.join(' '),
       });
     },
 

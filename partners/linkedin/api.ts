@@ -116,3 +116,16 @@ export function refreshToken(
     },
   });
 }
+
+/** LinkedIn's token introspection (learn.microsoft.com/…/shared/authentication/token-introspection): unversioned, on the OAuth host. */
+export function introspectToken(
+  agent: Agent,
+  urls: LinkedInUrls,
+  app: { clientId: string; clientSecret: string },
+  token: string,
+) {
+  return call(agent, `${urls.oauth}/introspectToken`, {
+    method: 'POST',
+    form: { client_id: app.clientId, client_secret: app.clientSecret, token },
+  });
+}

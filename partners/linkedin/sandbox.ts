@@ -30,6 +30,8 @@ export const LINKEDIN_SANDBOX_SOURCE_PLATFORM = 'SANDBOX';
 /** When the sandbox's ad accounts and segments were "created" (LinkedIn's epoch-millisecond stamps). */
 const EPOCH = Date.UTC(2025, 0, 1);
 const urn = (id: string) => `urn:li:sponsoredAccount:${id}`;
+/** What LinkedIn grants at consent for the scopes the product asks (a token registered with `scopes` carries only those). */
+const GRANTED = ['r_ads', 'rw_dmp_segments'];
 const bearer = (req: Request) => req.header('authorization')?.replace(/^Bearer\s+/i, '');
 
 export function linkedinSandbox(state: SandboxState, o: LinkedInSandboxOptions): Router {
@@ -55,6 +57,28 @@ export function linkedinSandbox(state: SandboxState, o: LinkedInSandboxOptions):
       expires_in: 5_184_000,
       refresh_token: refresh,
       refresh_token_expires_in: 31_536_000,
+    });
+  });
+
+  // Token introspection (learn.microsoft.com/…/shared/authentication/token-introspection): 200 with
+  // `active`, `status` and (3-legged tokens) `scope` comma-separated; 400 for an unknown token or client id.
+  r.post('/oauth/v2/introspectToken', express.urlencoded({ extended: false }), (req, res) => {
+    const b = req.body as Record<string, string | undefined>;
+    const token = b.token;
+    const known = !!token && (state.validTokens.has(token) || state.revokedTokens.has(token));
+    if (!b.client_id || !b.client_secret || !known)
+      return void res.status(400).json({ error: 'invalid_request', error_description: 'Invalid client id or token' });
+    if (!state.tokenValid(token)) return void res.json({ active: false, status: 'revoked' });
+    const now = Math.floor(Date.now() / 1000);
+    res.json({
+      active: true,
+      client_id: b.client_id,
+      authorized_at: now,
+      created_at: now,
+      status: 'active',
+      expires_at: now + 5_184_000,
+      scope: state.scopesOf(token, GRANTED).join(','),
+      auth_type: '3L',
     });
   });
 
@@ -102,6 +126,25 @@ export function linkedinSandbox(state: SandboxState, o: LinkedInSandboxOptions):
   rest.use(express.json({ limit: '50mb' }));
 
   const stamp = { actor: 'urn:li:unknown:0', time: EPOCH };
+
+  // A token without the endpoint's scope: 403 ACCESS_DENIED (LinkedIn's answer, naming resource, method and version).
+  const needs =
+    (...anyOf: string[]) =>
+    (req: Request, res: express.Response, next: express.NextFunction) => {
+      const scopes = state.scopesOf(bearer(req) ?? '', GRANTED);
+      if (anyOf.some((s) => scopes.includes(s))) return next();
+      state.countRejected('linkedin', 403);
+      const resource = req.baseUrl.split('/').pop() ?? ''; // mounted per resource
+      res.status(403).json({
+        status: 403,
+        serviceErrorCode: 100,
+        code: 'ACCESS_DENIED',
+        message: `Not enough permissions to access: ${resource}.${req.method}.${req.header('linkedin-version') ?? ''}01`,
+      });
+    };
+  rest.use('/adAccountUsers', needs('r_ads', 'rw_ads'));
+  rest.use('/dmpSegments', needs('rw_dmp_segments'));
+
   rest.get('/adAccountUsers', (req, res) => {
     if (req.query.q !== 'authenticatedUser')
       return void res.status(400).json({ status: 400, message: 'q=authenticatedUser is required' });

@@ -72,6 +72,9 @@ function allRefused(answer: Answer): boolean {
   return answer.status === 400 && code !== undefined && RECORD_ERROR_CODES.has(code);
 }
 
+/** What the product asks at consent (Pinterest has no way to read them back from a token). */
+const SCOPES = ['ads:read', 'ads:write'] as const;
+
 export function pinterest(config: PinterestConfig, agent: Agent = partnerAgent()): AdapterCalls {
   const api = (token: string) => pinterestApi(agent, config, token);
 
@@ -136,6 +139,7 @@ export function pinterest(config: PinterestConfig, agent: Agent = partnerAgent()
 
   return {
     id: 'pinterest',
+    requiredScopes: SCOPES.map((s) => [s]),
 
     async listAdAccounts(token) {
       const { items } = await walk<{ id: string; name?: string }>((b) => api(token).adAccounts(b));
@@ -195,7 +199,7 @@ export function pinterest(config: PinterestConfig, agent: Agent = partnerAgent()
         client_id: config.clientId,
         redirect_uri: redirectUri,
         response_type: 'code',
-        scope: 'ads:read,ads:write',
+        scope: SCOPES.join(','),
         state,
       });
     },

@@ -145,6 +145,21 @@ export const ROUTES: RouteDoc[] = [
     },
   },
   {
+    method: 'get',
+    path: '/v1/connections/{partner}/check',
+    operationId: 'checkConnection',
+    summary:
+      "Preflight: read-only partner calls with the connection's token (token, scopes, API version, each selected ad account); changes nothing.",
+    auth: 'workspace',
+    responses: {
+      200: { description: 'Every check, each ok or not with what to do.', schema: s.ConnectionCheck },
+      ...badRequest,
+      ...unauthorized,
+      ...noConnection,
+      ...unavailable,
+    },
+  },
+  {
     method: 'put',
     path: '/v1/connections/{partner}/ad-accounts',
     operationId: 'selectAdAccounts',

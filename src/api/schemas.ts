@@ -117,6 +117,23 @@ export const ConnectionBody = z
   })
   .meta({ id: 'Connection' });
 export const Connections = z.object({ connections: z.array(ConnectionBody) }).meta({ id: 'Connections' });
+/** GET /v1/connections/:partner/check: one entry per check, each with what to do when it fails. */
+export const ConnectionCheck = z
+  .object({
+    partner: PartnerId,
+    ok: z.boolean(),
+    checks: z.array(
+      z.object({
+        code: z.string().meta({
+          description:
+            'token_valid, scopes_granted, api_version_accepted, or ad_account_usable:<id> per selected ad account',
+        }),
+        ok: z.boolean(),
+        message: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: 'ConnectionCheck' });
 
 // ── Steps ──────────────────────────────────────────────────────────────────────────────────
 export const Consent = z.strictObject({

@@ -25,6 +25,7 @@ const AdAccount = z.strictObject({
   audienceCount: z.number().int().min(0).optional(),
 });
 const TokenBody = z.strictObject({ accessToken: z.string().min(1) });
+const NewToken = z.strictObject({ accessToken: z.string().min(1), scopes: z.array(z.string().min(1)).optional() });
 const FaultBody = z.strictObject({
   status: z.union([z.literal(429), z.literal(500), z.literal(503)]),
   count: z.number().int().min(1),
@@ -92,9 +93,11 @@ function controlRoutes(state: SandboxState, registry: PartnerRegistry): Router {
   });
   r.post('/:partner/tokens', (req, res) => {
     partner(req.params.partner);
-    const { accessToken } = TokenBody.parse(req.body);
+    const { accessToken, scopes } = NewToken.parse(req.body);
     state.validTokens.add(accessToken);
     state.revokedTokens.delete(accessToken);
+    if (scopes) state.tokenScopes.set(accessToken, scopes);
+    else state.tokenScopes.delete(accessToken);
     res.status(201).json({ accessToken });
   });
   r.post('/:partner/tokens/revoke', (req, res) => {

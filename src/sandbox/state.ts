@@ -74,6 +74,8 @@ const newStats = (): PartnerStats => ({
 export class SandboxState {
   validTokens = new Set<string>();
   revokedTokens = new Set<string>();
+  /** Tokens registered with fewer scopes than the partner's default grant (`POST /_sandbox/:partner/tokens`). */
+  tokenScopes = new Map<string, string[]>();
   refreshTokens = new Map<string, SandboxPartner>();
   /** OAuth codes handed out by the authorize page, single use. */
   codes = new Set<string>();
@@ -89,6 +91,7 @@ export class SandboxState {
   reset(): void {
     this.validTokens.clear();
     this.revokedTokens.clear();
+    this.tokenScopes.clear();
     this.refreshTokens.clear();
     this.codes.clear();
     this.audiences.clear();
@@ -110,6 +113,11 @@ export class SandboxState {
 
   tokenValid(token: string | undefined): boolean {
     return !!token && this.validTokens.has(token) && !this.revokedTokens.has(token);
+  }
+
+  /** The scopes a token carries: as registered, else `granted` (what the partner grants the product at consent). */
+  scopesOf(token: string, granted: readonly string[]): readonly string[] {
+    return this.tokenScopes.get(token) ?? granted;
   }
 
   audiencesOf(partner: SandboxPartner): Map<string, SandboxAudience> {

@@ -8,6 +8,7 @@ import type { connectionWorkflow } from '../../../workflows/connection.js';
 import { connectionWorkflowId, workspaceWorkflowId } from '../../../domain/ids.js';
 import {
   connectionQuery,
+  credentialsQuery,
   disconnectSignal,
   selectAdAccountsUpdate,
   setCredentialsSignal,
@@ -17,6 +18,7 @@ import {
 } from '../../../domain/messages.js';
 import type { PartnerId } from '../../../domain/types.js';
 import { consumeOAuthStateUpdate } from '../../../workflows/workspace.js';
+import { connectionChecks, probeConnection, type Probe } from '../connection-check.js';
 import { partnerOf, type ApiContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { gated } from '../partner-gate.js';
@@ -141,6 +143,46 @@ export function connectionRoutes(ctx: ApiContext): Router {
     const view = await connectionView(ctx, workspaceId, adapter.id);
     if (!view) throw notConnected(adapter.id);
     res.json(connectionBody(adapter.id, view));
+  });
+
+  // Read-only: queries only (never written to history), partner reads through the rate gate.
+  r.get('/v1/connections/:partner/check', async (req, res) => {
+    const { workspaceId, adapter } = await scoped(req);
+    const handle = ctx.client.workflow.getHandle(connectionWorkflowId(workspaceId, adapter.id));
+    const credentials = await temporalCall(ctx.client.connection, () => handle.query(credentialsQuery)).catch(
+      (err: unknown) => {
+        if (err instanceof WorkflowNotFoundError) throw notConnected(adapter.id);
+        throw err;
+      },
+    );
+    const view = (await connectionView(ctx, workspaceId, adapter.id))!;
+    const d = ctx.registry.get(adapter.id);
+    const label = d?.label ?? adapter.id;
+    const selected = view.adAccounts.filter((a) => a.selected).map((a) => a.id);
+    const token = credentials.accessToken;
+    const probe: Probe = token
+      ? await probeConnection(adapter, token, selected, (fn, adAccountId) =>
+          gated(ctx, workspaceId, adapter, fn, adAccountId),
+        )
+      : {
+          tokenInfo: {
+            ok: false,
+            message: `the connection is ${credentials.status} and holds no token; connect ${label} again.`,
+          },
+          problems: {},
+        };
+    const checks = connectionChecks(
+      {
+        label,
+        requiredScopes: adapter.requiredScopes,
+        version: ctx.apiVersions[adapter.id],
+        overrideKey: d?.api.override?.key,
+        pinned: d?.api.version ?? null,
+        selected,
+      },
+      probe,
+    );
+    res.json({ partner: adapter.id, ok: checks.every((c) => c.ok), checks });
   });
 
   r.put('/v1/connections/:partner/ad-accounts', async (req, res) => {
