@@ -59,9 +59,12 @@ export function describedBy(description: Node) {
   const validate = (at: string[], value: unknown, what: string): string[] => {
     const check = ajv.getSchema(`doc${pointer(at)}`);
     if (!check) return [`${what}: no schema at ${pointer(at)}`];
+    // An if/then's own "should match then" repeats what the branch's errors already say.
     const errors = check(value)
       ? []
-      : (check.errors ?? []).map((e) => `${what}${e.dataPath} ${e.message ?? ''}`.trim());
+      : (check.errors ?? [])
+          .filter((e) => e.keyword !== 'if')
+          .map((e) => `${what}${e.dataPath} ${e.message ?? ''}`.trim());
     return [...errors, ...undeclared(resolve(getAt(doc, at)), value, what)];
   };
   /** Properties in `value` that no schema on its path declares (allOf/oneOf/anyOf merged). */
@@ -85,12 +88,13 @@ export function describedBy(description: Node) {
       return undeclared({ allOf: declared }, v, `${what}.${k}`);
     });
   };
-  /** A schema with everything it composes, flattened (oneOf/anyOf members too: the closed reading unions them). */
+  /** A schema with everything it composes, flattened (oneOf/anyOf members and if/then branches too: the closed reading unions them). */
   const allOf = (schema: Node): Node[] => {
     const s = resolve<Node>(schema);
     const nested = ['allOf', 'oneOf', 'anyOf'].flatMap((k) => (s[k] as Node[] | undefined) ?? []);
+    const branches = ['then', 'else'].flatMap((k) => (s[k] ? [s[k] as Node] : []));
     const mapped = Object.values((s.discriminator as { mapping?: Node } | undefined)?.mapping ?? {});
-    return [s, ...nested.flatMap(allOf), ...mapped.flatMap((ref) => allOf({ $ref: ref }))];
+    return [s, ...nested.flatMap(allOf), ...branches.flatMap(allOf), ...mapped.flatMap((ref) => allOf({ $ref: ref }))];
   };
 
   function check(e: Exchange): Checked {
