@@ -2,12 +2,13 @@
  * Pinterest's v5 customer-list API as the sandbox serves it (docs/partners.md §3): Bearer tokens,
  * `{code, message}` errors, bookmark paging, lists created with their first records, records
  * validated one by one (refused ones counted in the list's `exceptions`), and a 429 with
- * `x-ratelimit-*` headers past the rate, counted per token.
+ * `x-ratelimit-*` headers past the rate, counted per token. Bodies, answers and error messages
+ * follow Pinterest's OpenAPI (partners/pinterest/conformance/, checked by test/conformance/).
  */
 import { randomUUID } from 'node:crypto';
 import express, { Router, type Request, type Response } from 'express';
 import { memberKey, type SandboxAudience, type SandboxState } from '../../src/sandbox/state.js';
-import { HEX64, authorizePage, text } from '../../src/sandbox/shared.js';
+import { authorizePage, text } from '../../src/sandbox/shared.js';
 import { enforcedLimits, type SandboxStandIn } from '../../src/sandbox/stand-in.js';
 import { guard, tokenId } from '../../src/sandbox/guard.js';
 
@@ -23,8 +24,25 @@ const AD_ACCOUNTS = [
   { id: '5490001', name: 'Sandbox ad account 5490001' },
   { id: '5490002', name: 'Sandbox ad account 5490002' },
 ];
-/** Our field name for each list type: a customer list holds one kind of identifier. */
-const LIST_FIELD: Record<string, string> = { EMAIL: 'email', MAID: 'gaid', IDFA: 'idfa' };
+/**
+ * The list types of the spec's `UserListType` (`list_type` is optional, default EMAIL), each with
+ * the member field it keeps: a customer list holds one kind of identifier.
+ */
+const LIST_FIELD: Record<string, string> = {
+  EMAIL: 'email',
+  IDFA: 'idfa',
+  MAID: 'gaid',
+  LR_ID: 'lr_id',
+  DLX_ID: 'dlx_id',
+  HASHED_PINNER_ID: 'hashed_pinner_id',
+};
+/** The spec's `records`: emails lowercase, plain or hashed (SHA1, SHA256 or MD5); MAIDs and IDFAs hashed. */
+const HASH = /^(?:[a-f0-9]{32}|[a-f0-9]{40}|[a-f0-9]{64})$/;
+const PLAIN_EMAIL = /^[^\sA-Z@,]+@[^\sA-Z@,]+\.[^\sA-Z@,]+$/;
+const recordValid = (listType: string, v: string) => HASH.test(v) || (listType === 'EMAIL' && PLAIN_EMAIL.test(v));
+/** The spec's 429 example, word for word. */
+const RATE_LIMITED =
+  'This request exceeded a rate limit. This can happen if the client exceeds one of the published rate limits within a short time window.';
 /** Pinterest's code for a record it cannot read (counted in `exceptions`, or the whole 400 when none is readable). */
 const INVALID_RECORD = 2741;
 const NO_RECORDS = 2740;
@@ -77,7 +95,6 @@ export function pinterestSandbox(state: SandboxState, o: PinterestSandboxOptions
       ad_account_id: a.adAccountId,
       name: a.name,
       type: 'customerlist',
-      list_type: m.listType,
       status: a.members.size >= 100 ? 'READY' : 'TOO_SMALL',
       num_batches: m.batches,
       num_uploaded_user_records: m.uploaded,
@@ -130,7 +147,7 @@ export function pinterestSandbox(state: SandboxState, o: PinterestSandboxOptions
         res.setHeader('x-ratelimit-remaining', '0');
         res.setHeader('x-ratelimit-reset', String(after ?? 1));
         if (after !== undefined) res.setHeader('retry-after', String(after));
-        error(res, 429, 8, 'Rate limit exceeded. Please try again later.');
+        error(res, 429, 8, RATE_LIMITED);
       },
       serverError: (res, status) => error(res, status, 1, 'Something went wrong on our end. Sorry about that.'),
     }),
@@ -148,7 +165,7 @@ export function pinterestSandbox(state: SandboxState, o: PinterestSandboxOptions
 
   // Every path below names an ad account: one the token cannot see is "not found".
   api.use('/ad_accounts/:aid', (req, res, next) => {
-    if (!AD_ACCOUNTS.some((a) => a.id === req.params.aid)) return void error(res, 404, 2, 'Advertiser not found.');
+    if (!AD_ACCOUNTS.some((a) => a.id === req.params.aid)) return void error(res, 404, 2, 'AdAccount not found.');
     next();
   });
 
@@ -162,11 +179,19 @@ export function pinterestSandbox(state: SandboxState, o: PinterestSandboxOptions
   };
 
   /**
-   * Splits and validates `records` (a trailing comma is allowed): every record must be a SHA-256
-   * hex digest. Answers the 400 itself (and returns undefined) when the request cannot be used.
+   * Splits and validates `records` (a trailing comma is allowed) as the list type allows. Answers
+   * the 400 itself (and returns undefined) when the request cannot be used.
    */
-  const recordsOf = (res: Response, raw: unknown): { valid: string[]; invalid: number } | undefined => {
-    const all = text(raw)
+  const recordsOf = (
+    res: Response,
+    raw: unknown,
+    listType: string,
+  ): { valid: string[]; invalid: number } | undefined => {
+    if (typeof raw !== 'string') {
+      state.countRejected('pinterest', 400);
+      return void error(res, 400, 1, 'Invalid parameters: records is required and must be a string.');
+    }
+    const all = raw
       .split(',')
       .map((v) => v.trim())
       .filter(Boolean);
@@ -179,7 +204,7 @@ export function pinterestSandbox(state: SandboxState, o: PinterestSandboxOptions
       return void error(res, 400, 1, `Invalid parameters: at most ${o.usersPerRequest} records per request.`);
     }
     state.countUsers('pinterest', all.length);
-    const valid = all.filter((v) => HEX64.test(v));
+    const valid = all.filter((v) => recordValid(listType, v));
     if (!valid.length) {
       state.countRejected('pinterest', INVALID_RECORD);
       return void error(res, 400, INVALID_RECORD, 'None of the customer list records is in a valid format.');
@@ -209,13 +234,18 @@ export function pinterestSandbox(state: SandboxState, o: PinterestSandboxOptions
   });
 
   api.post('/ad_accounts/:aid/customer_lists', (req, res) => {
-    const b = req.body as { name?: unknown; records?: unknown; list_type?: unknown };
-    const listType = text(b.list_type);
-    if (!text(b.name) || !LIST_FIELD[listType]) {
+    const b = (req.body ?? {}) as { name?: unknown; records?: unknown; list_type?: unknown };
+    const listType = b.list_type === undefined ? 'EMAIL' : text(b.list_type);
+    const refused = !text(b.name)
+      ? 'name is required and must be a string'
+      : !LIST_FIELD[listType]
+        ? `list_type must be one of ${Object.keys(LIST_FIELD).join(', ')}`
+        : undefined;
+    if (refused) {
       state.countRejected('pinterest', 400);
-      return void error(res, 400, 1, 'Invalid parameters: name and list_type (EMAIL, MAID or IDFA) are required.');
+      return void error(res, 400, 1, `Invalid parameters: ${refused}.`);
     }
-    const records = recordsOf(res, b.records);
+    const records = recordsOf(res, b.records, listType);
     if (!records) return;
     const a = state.createAudience('pinterest', req.params.aid, text(b.name));
     meta(a, listType);
@@ -231,13 +261,13 @@ export function pinterestSandbox(state: SandboxState, o: PinterestSandboxOptions
   api.patch('/ad_accounts/:aid/customer_lists/:id', (req, res) => {
     const a = listIn(req, res);
     if (!a) return;
-    const b = req.body as { operation_type?: unknown; records?: unknown };
+    const b = (req.body ?? {}) as { operation_type?: unknown; records?: unknown };
     const operation = text(b.operation_type);
     if (operation !== 'ADD' && operation !== 'REMOVE') {
       state.countRejected('pinterest', 400);
-      return void error(res, 400, 1, 'Invalid parameters: operation_type must be ADD or REMOVE.');
+      return void error(res, 400, 1, 'Invalid parameters: operation_type is required, ADD or REMOVE.');
     }
-    const records = recordsOf(res, b.records);
+    const records = recordsOf(res, b.records, meta(a).listType);
     if (!records) return;
     apply(a, operation, records.valid);
     res.json(view(a, records.invalid));

@@ -27,6 +27,16 @@ function ok(answer: Answer): { data?: unknown } {
 
 const HEX64 = /^[a-f0-9]{64}$/;
 
+/**
+ * The name TikTok keeps for an audience: one over 70 characters is cut to 67 and ends with "..."
+ * (bububa/tiktok-business model/dmp/segment_audience.go). Finding by name looks for this one, or
+ * every retry of a long name would make another audience.
+ */
+export function tiktokAudienceName(name: string): string {
+  const chars = [...name];
+  return chars.length > 70 ? `${chars.slice(0, 67).join('')}...` : name;
+}
+
 export function tiktok(config: TikTokConfig, agent: Agent = partnerAgent()): AdapterCalls {
   const api = (token: string) => tiktokApi(agent, config, config, token);
 
@@ -61,13 +71,13 @@ export function tiktok(config: TikTokConfig, agent: Agent = partnerAgent()): Ada
         const d = data.list?.[0]?.audience_details;
         return d ? { id: d.audience_id, name: d.name } : null;
       }
-      const hit = await findByName(token, advertiserId, ref.name.slice(0, 70));
+      const hit = await findByName(token, advertiserId, tiktokAudienceName(ref.name));
       return hit ? { id: hit.audience_id, name: hit.name } : null;
     },
 
     async createAudience(token, advertiserId, name) {
-      const data = ok(await api(token).create(advertiserId, name.slice(0, 70))).data as { audience_id: string };
-      return { id: String(data.audience_id), name: name.slice(0, 70) };
+      const data = ok(await api(token).create(advertiserId, name)).data as { audience_id: string };
+      return { id: String(data.audience_id), name: tiktokAudienceName(name) };
     },
 
     async sendUsers(token, target, rows) {

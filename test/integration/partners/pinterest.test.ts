@@ -265,4 +265,43 @@ describe('Pinterest adapter against the sandbox', () => {
     expect(stats.byKey[tokenId(t2)]!.maxRequestsInAnySecond).toBe(7);
     expect(stats.rejected[429]).toBe(limited.length + 1);
   });
+
+  it("validates bodies as Pinterest's OpenAPI says: list_type optional (EMAIL) of six, records plain or hashed, fields named", async () => {
+    const t = sandbox.state.newToken();
+    const send = async (method: string, path: string, body: unknown) => {
+      const res = await fetch(`${sandbox.url}/pinterest/v5/ad_accounts/${AID}/customer_lists${path}`, {
+        method,
+        headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return [res.status, (await res.json()) as { id?: string; code?: number; message?: string }] as const;
+    };
+    // No list_type: an EMAIL list; a plain lowercase email, an MD5 and a SHA1 are records too.
+    const [ok, list] = await send('POST', '', {
+      name: 'plain',
+      records: `a@example.com,${'a'.repeat(32)},${'b'.repeat(40)}`,
+    });
+    expect([ok, list]).toMatchObject([200, { name: 'plain', exceptions: {} }]);
+    expect((await members(list.id!)).map((m) => Object.keys(m))).toEqual([['email'], ['email'], ['email']]);
+    expect(list).not.toHaveProperty('list_type'); // not a field of the spec's CustomerList
+    expect(
+      (await send('POST', '', { name: 'pinners', list_type: 'HASHED_PINNER_ID', records: 'c'.repeat(64) }))[0],
+    ).toBe(200);
+    // An upper-case email is not a record of an EMAIL list; a device list takes hashes only.
+    expect((await send('POST', '', { name: 'maids', list_type: 'MAID', records: 'a@example.com' }))[1].code).toBe(2741);
+    for (const [body, field] of [
+      [{ name: 'x', list_type: 'PHONE', records: 'a@example.com' }, 'list_type'],
+      [{ list_type: 'EMAIL', records: 'a@example.com' }, 'name'],
+      [{ name: 'x', records: ['a@example.com'] }, 'records'],
+    ] as const) {
+      const [status, answer] = await send('POST', '', body);
+      expect([status, answer.code, answer.message]).toEqual([400, 1, expect.stringContaining(field)]);
+    }
+    const [status, answer] = await send('PATCH', `/${list.id}`, { records: 'a@example.com' });
+    expect([status, answer.message]).toEqual([400, expect.stringContaining('operation_type')]);
+    const pages = await fetch(`${sandbox.url}/pinterest/v5/ad_accounts?page_size=251`, {
+      headers: { authorization: `Bearer ${sandbox.state.newToken()}` }, // the first token spent its 7 a second
+    });
+    expect(pages.status).toBe(400);
+  });
 });

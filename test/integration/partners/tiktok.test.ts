@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findOrCreateAudience } from '../../../partners/audiences.js';
 import { toRow } from '../../../partners/identifiers.js';
@@ -99,5 +100,82 @@ describe('TikTok adapter against the sandbox', () => {
     );
     expect(limited.length).toBeGreaterThan(0); // 24 at once: at most 10 in the first second get through
     expect(sandbox.state.statsOf('tiktok').rejected).toMatchObject({ 429: limited.length });
+  });
+
+  it('keeps a name over 70 characters as 67 and "...", and finding it by its full name makes no second audience', async () => {
+    const t = sandbox.state.newToken();
+    const long = `Journey ${'x'.repeat(60)} — step 12`; // 79 characters
+    const a = (await findOrCreateAudience(adapter, t, '7001', { name: long, create: true }))!;
+    expect(a.name).toBe(`${long.slice(0, 67)}...`);
+    expect(await findOrCreateAudience(adapter, t, '7001', { name: long, create: true })).toEqual(a);
+    const { audiences } = (await (await control('/audiences')).json()) as { audiences: { name: string }[] };
+    expect(audiences.map((x) => x.name)).toEqual([`${long.slice(0, 67)}...`]);
+  });
+
+  it("answers as TikTok's models say: audiences with cover_num and is_valid, delete by delete_audience_id, parameters checked", async () => {
+    const t = sandbox.state.newToken();
+    const call = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
+      const res = await fetch(`${sandbox.url}/tiktok/open_api/v1.3${path}`, {
+        method,
+        headers: { 'access-token': t, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      expect(res.status).toBe(200); // errors too: TikTok puts them in the body
+      return (await res.json()) as { code: number; message: string; request_id: string; data: Record<string, unknown> };
+    };
+    // action defaults to create.
+    const made = await call('POST', '/segment/audience/', { advertiser_id: '7001', custom_audience_name: 'leads' });
+    const id = made.data.audience_id as string;
+    await adapter.sendUsers(t, target(id), rowsOf(3));
+    const listed = await call('GET', '/dmp/custom_audience/list/?advertiser_id=7001');
+    expect(listed.data.page_info).toEqual({ page: 1, page_size: 10, total_number: 1, total_page: 1 });
+    const [item] = listed.data.list as Record<string, unknown>[];
+    expect(item).toMatchObject({ audience_id: id, name: 'leads', cover_num: 3, is_valid: true });
+    expect(item).not.toHaveProperty('advertiser_id'); // not a field of TikTok's audience
+    for (const [path, field] of [
+      ['/dmp/custom_audience/list/?advertiser_id=7001&page_size=101', 'page_size'],
+      ['/dmp/custom_audience/list/?advertiser_id=7001&page=0', 'page'],
+      ['/dmp/custom_audience/list/', 'advertiser_id'],
+      [`/dmp/custom_audience/get/?advertiser_id=7001&custom_audience_ids=${id}`, 'custom_audience_ids'],
+      ['/dmp/custom_audience/get/?advertiser_id=7001&custom_audience_ids=[]', 'custom_audience_ids'],
+    ] as const) {
+      const answer = await call('GET', path);
+      expect([answer.code, answer.message, answer.data]).toEqual([40002, expect.stringContaining(field), {}]);
+      expect(answer.request_id).toBeTruthy();
+    }
+    await sleep(1_000); // past TikTok's 10 a second for the app
+    const mapping = {
+      advertiser_ids: ['7001'],
+      id_schema: ['EMAIL_SHA256'],
+      batch_data: [[{ id: 'a'.repeat(64), audience_ids: [id] }]],
+    };
+    for (const [body, field] of [
+      [{ ...mapping, action: 'append' }, 'action'],
+      [{ ...mapping, id_schema: ['EMAIL_SHA256', 'email_sha256'] }, 'id_schema'],
+      [{ ...mapping, advertiser_ids: [] }, 'advertiser_ids'],
+      [{ ...mapping, batch_data: [{ id: 'a'.repeat(64) }] }, 'batch_data'],
+    ] as const)
+      expect(await call('POST', '/segment/mapping/', body)).toMatchObject({
+        code: 40002,
+        message: expect.stringContaining(field),
+      });
+    // Lower case is accepted, and action defaults to add.
+    expect((await call('POST', '/segment/mapping/', { ...mapping, id_schema: ['email_sha256'] })).code).toBe(0);
+    expect((await call('POST', '/segment/mapping/', { ...mapping, advertiser_ids: ['7002'] })).code).toBe(40007);
+
+    await sleep(1_000);
+    const noId = await call('POST', '/segment/audience/', { advertiser_id: '7001', action: 'delete' });
+    expect([noId.code, noId.message]).toEqual([40002, expect.stringContaining('delete_audience_id')]);
+    expect(
+      (await call('POST', '/segment/audience/', { advertiser_id: '7001', action: 'delete', delete_audience_id: id }))
+        .code,
+    ).toBe(0);
+    const again = await call('POST', '/segment/audience/', {
+      advertiser_id: '7001',
+      action: 'delete',
+      delete_audience_id: id,
+    });
+    expect([again.code, again.message]).toEqual([40002, 'Parameter error: invalid audience ID']);
+    expect(await adapter.findAudience(t, '7001', { id })).toBeNull();
   });
 });
