@@ -20,6 +20,8 @@ export interface LinkedInSandboxOptions {
 }
 
 const AD_ACCOUNTS = ['501', '502'];
+/** LinkedIn's cap on DMP segments per ad account, from August 2026, in every version. */
+const MAX_SEGMENTS = 1_000;
 const urn = (id: string) => `urn:li:sponsoredAccount:${id}`;
 const bearer = (req: Request) => req.header('authorization')?.replace(/^Bearer\s+/i, '');
 
@@ -100,6 +102,11 @@ export function linkedinSandbox(state: SandboxState, o: LinkedInSandboxOptions):
     });
   });
 
+  /** The account's segments: the control's `audienceCount` when set (segments made elsewhere), else the ones here. */
+  const segmentCount = (account: string) =>
+    state.adAccounts.get(account)?.audienceCount ??
+    [...segments().values()].filter((s) => s.adAccountId === account).length;
+
   const ready = (s: SandboxAudience) => Date.now() - s.createdAt >= o.segmentReadyMs;
   const view = (s: SandboxAudience) => ({
     id: Number(s.id),
@@ -116,7 +123,18 @@ export function linkedinSandbox(state: SandboxState, o: LinkedInSandboxOptions):
       state.countRejected('linkedin', 400);
       return void res.status(400).json({ status: 400, message: 'name, account and type USER are required' });
     }
+    if (segmentCount(account) >= MAX_SEGMENTS) {
+      // LinkedIn's recent-changes page: past the cap, a 429 with this code and no Retry-After.
+      state.countRejected('linkedin', 'SEGMENT_LIMIT_EXCEEDED');
+      return void res.status(429).json({
+        status: 429,
+        code: 'SEGMENT_LIMIT_EXCEEDED',
+        message: `The ad account has reached its limit of ${MAX_SEGMENTS} DMP segments. Delete unused segments before creating new ones.`,
+      });
+    }
     const s = state.createAudience('linkedin', account, b.name);
+    const controlled = state.adAccounts.get(account);
+    if (controlled?.audienceCount !== undefined) controlled.audienceCount++;
     res
       .status(201)
       .setHeader('x-restli-id', s.id)
@@ -127,7 +145,17 @@ export function linkedinSandbox(state: SandboxState, o: LinkedInSandboxOptions):
     const account = text(req.query.account);
     if (req.query.q !== 'account' || !account)
       return void res.status(400).json({ status: 400, message: 'q=account&account= is required' });
-    res.json({ elements: [...segments().values()].filter((s) => urn(s.adAccountId) === account).map(view) });
+    const mine = [...segments().values()].filter((s) => urn(s.adAccountId) === account);
+    // Rest.li paging: without start and count, every segment of the account in one answer.
+    const start = Number(text(req.query.start) || 0);
+    const count = req.query.count === undefined ? mine.length : Number(text(req.query.count));
+    if (!Number.isInteger(start) || start < 0 || !Number.isInteger(count) || count < 0)
+      return void res.status(400).json({ status: 400, message: 'start and count must be non-negative integers' });
+    const id = account.replace(/^urn:li:sponsoredAccount:/, '');
+    res.json({
+      paging: { start, count, links: [], total: segmentCount(id) },
+      elements: mine.slice(start, start + count).map(view),
+    });
   });
 
   rest.get('/dmpSegments/:id', (req, res) => {

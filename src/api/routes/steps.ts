@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
+import { minimumSizeWarning } from '../../../domain/audience-size.js';
 import { launchProblems, type LaunchProblem } from '../../../domain/launch-rules.js';
 import { stepWorkflowId } from '../../../domain/ids.js';
 import { stepQuery, stopSignal, timelineQuery, usersEnteredSignal } from '../../../domain/messages.js';
@@ -101,16 +102,14 @@ export function stepRoutes(ctx: ApiContext): Router {
 
   function stepBody(ids: StepIds, v: StepView & { config: StepConfig }) {
     const c = v.config;
-    const min = ctx.partners[c.partner]?.capabilities.minimumAudienceSize;
-    const warnings =
-      min !== undefined && v.metrics.synced < min && c.action === 'add'
-        ? [
-            {
-              code: 'audience_below_minimum_size',
-              message: `${c.partner} shows no audience under ${min} matched members; this step has synced ${v.metrics.synced} users.`,
-            },
-          ]
-        : [];
+    // The partner's own size figure is not read yet: the warning is judged on the users synced.
+    const belowMinimum = minimumSizeWarning({
+      partner: ctx.registry.get(c.partner)?.label ?? c.partner,
+      minimum: ctx.partners[c.partner]?.capabilities.minimumAudienceSize,
+      action: c.action,
+      synced: v.metrics.synced,
+    });
+    const warnings = belowMinimum ? [belowMinimum] : [];
     return {
       canvasId: ids.canvasId,
       stepId: ids.stepId,
