@@ -11,6 +11,16 @@ export const Fail = {
   RateLimited: 'rate_limited',
   /** The audience no longer exists on the partner (confirmed, not just a 404). Never retried. */
   AudienceDeleted: 'audience_deleted',
+  /**
+   * Meta flagged the audience (it may suggest health or financial status: `operation_status`
+   * 471) and refuses every edit of it until appealed (100 / 1713230). Never retried.
+   */
+  AudienceRestricted: 'audience_restricted',
+  /**
+   * The ad account holds as many audiences as the partner allows (Facebook 500, LinkedIn 1,000
+   * DMP segments): creating one more is refused. LinkedIn says so with a 429, which is no throttle.
+   */
+  AudienceLimitReached: 'audience_limit_reached',
   /** The partner refused the request as invalid: retrying cannot help. */
   Rejected: 'rejected',
   /** Anything else (5xx, network): retried with backoff until the budget ends. */
@@ -26,6 +36,8 @@ export type FailType = (typeof Fail)[keyof typeof Fail];
 export const NON_RETRYABLE: string[] = [
   Fail.TokenInvalid,
   Fail.AudienceDeleted,
+  Fail.AudienceRestricted,
+  Fail.AudienceLimitReached,
   Fail.Rejected,
   Fail.AudienceNotFound,
   Fail.AudienceCreateFailed,

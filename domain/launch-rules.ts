@@ -36,7 +36,7 @@ export interface PartnerAnswer {
   /** The token sees the ad account. */
   adAccountVisible: boolean;
   /** The named audience exists; `undefined` when the ref names none. */
-  audienceFound?: { valueBased?: boolean } | null;
+  audienceFound?: { valueBased?: boolean; restricted?: boolean } | null;
   /** The step would create the audience. */
   creating: boolean;
   /** What the partner would refuse on the ad account (terms, the audience cap). */
@@ -121,6 +121,13 @@ function answerProblems(config: LaunchRuleInput, partner: string, a: PartnerAnsw
     problems.push({
       code: 'value_based_audience_unsupported',
       message: 'That audience is value-based: it takes a value per user, which this step does not send.',
+    });
+  }
+  if (a.audienceFound?.restricted) {
+    problems.push({
+      code: 'audience_restricted',
+      message:
+        'The partner has restricted that audience (it may suggest health or financial status) and refuses changes to it; appeal in its audience manager or use another audience.',
     });
   }
   if (a.audienceFound === null && !a.creating && config.audience) {

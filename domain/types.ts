@@ -17,7 +17,12 @@ export type Row = (string | null)[];
 
 export type NotSyncedReason = 'missing_fields' | 'no_consent';
 export type ErroredReason =
-  'token_invalid' | 'audience_deleted' | 'rejected' | 'invalid_identifier' | 'retries_exhausted';
+  | 'token_invalid'
+  | 'audience_deleted'
+  | 'audience_restricted'
+  | 'rejected'
+  | 'invalid_identifier'
+  | 'retries_exhausted';
 
 export type StepStatus = 'creating_audience' | 'active' | 'paused_invalid_token' | 'stopping' | 'stopped';
 export type ConnectionStatus = 'connected' | 'invalid_token' | 'disconnected';

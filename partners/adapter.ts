@@ -8,6 +8,8 @@ export interface AudienceInfo {
   name: string;
   /** A value-based audience (Facebook): syncing plain users into it is refused at launch. */
   valueBased?: boolean;
+  /** Flagged by the partner and closed to edits (Meta's `operation_status` 471): refused at launch. */
+  restricted?: boolean;
 }
 
 /** What the partner says of a token, read-only (the connection check). */

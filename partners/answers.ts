@@ -22,6 +22,10 @@ export type Classified =
   | { kind: 'maybe_gone'; message: string }
   /** The partner says, unambiguously, that the audience was deleted. */
   | { kind: 'gone'; message: string }
+  /** The audience is flagged by the partner and cannot be edited (Meta's 471 / 1713230). */
+  | { kind: 'restricted'; message: string }
+  /** The ad account holds the most audiences the partner allows (LinkedIn's 429 `SEGMENT_LIMIT_EXCEEDED`). */
+  | { kind: 'limit_reached'; message: string }
   | { kind: 'rejected'; message: string }
   | { kind: 'transient'; message: string };
 
@@ -71,6 +75,10 @@ export function toFailure(classified: Exclude<Classified, { kind: 'ok' }>): Appl
       });
     case 'gone':
       return ApplicationFailure.create({ type: Fail.AudienceDeleted, message: c.message, nonRetryable: true });
+    case 'restricted':
+      return ApplicationFailure.create({ type: Fail.AudienceRestricted, message: c.message, nonRetryable: true });
+    case 'limit_reached':
+      return ApplicationFailure.create({ type: Fail.AudienceLimitReached, message: c.message, nonRetryable: true });
     case 'rejected':
       return ApplicationFailure.create({ type: Fail.Rejected, message: c.message, nonRetryable: true });
     case 'maybe_gone':

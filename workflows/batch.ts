@@ -145,6 +145,8 @@ async function deliver(input: BatchInput, connection: () => ConnectionState): Pr
         }
         case Fail.AudienceDeleted:
           return erroredAll('audience_deleted', lastError);
+        case Fail.AudienceRestricted:
+          return erroredAll('audience_restricted', lastError);
         case Fail.Rejected:
           return erroredAll('rejected', lastError);
         default:

@@ -35,17 +35,21 @@ interface GraphAudience {
   id: string;
   name: string;
   is_value_based?: boolean;
+  operation_status?: { code?: number; description?: string };
 }
 
 interface GraphPage {
   data?: GraphAudience[];
   paging?: { cursors?: { after?: string }; next?: string };
 }
+/** Meta's `operation_status` of an audience flagged for what it may suggest (health, financial status). */
+const RESTRICTED_STATUS = 471;
 
 const audienceInfo = (a: GraphAudience): AudienceInfo => ({
   id: a.id,
   name: a.name,
   ...(a.is_value_based ? { valueBased: true } : {}),
+  ...(a.operation_status?.code === RESTRICTED_STATUS ? { restricted: true } : {}),
 });
 
 export function facebook(config: FacebookConfig, agent: Agent = partnerAgent()): AdapterCalls {

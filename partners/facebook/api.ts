@@ -40,7 +40,7 @@ export function facebookApi(agent: Agent, urls: FacebookUrls, token: string) {
     audiences: (adAccountId: string, after?: string) =>
       call(
         agent,
-        `${base}/act_${encodeURIComponent(adAccountId)}/customaudiences?fields=id,name,is_value_based&limit=200` +
+        `${base}/act_${encodeURIComponent(adAccountId)}/customaudiences?fields=id,name,is_value_based,operation_status&limit=200` +
           (after ? `&after=${encodeURIComponent(after)}` : ''),
         {
           method: 'GET',

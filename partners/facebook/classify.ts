@@ -7,6 +7,12 @@ interface GraphError {
 const TOKEN_CODES = new Set([190, 102]);
 const THROTTLE_CODES = new Set([4, 17, 32, 613, 80003]);
 const AUDIENCE_DELETED_SUBCODE = 1487366;
+/**
+ * A flagged audience (since 2025-09-02, one that may suggest health or financial status): its user
+ * memberships cannot be changed (1713230, "Audience Upload Blocked") nor the audience edited
+ * (1713231) until the restriction is resolved. Retrying cannot help.
+ */
+const RESTRICTED_SUBCODES = new Set([1713230, 1713231]);
 
 /**
  * Facebook's `X-Business-Use-Case-Usage`: the highest usage percentage of any quota, and the
@@ -49,6 +55,8 @@ export function classifyFacebook(answer: Answer): Classified {
   }
   if (sub === AUDIENCE_DELETED_SUBCODE)
     return { kind: 'gone', message: `${what}: the custom audience has been deleted.` };
+  if (code === 100 && sub !== undefined && RESTRICTED_SUBCODES.has(sub))
+    return { kind: 'restricted', message: `${what}: the custom audience is restricted and cannot be changed.` };
   if (code === 100 && sub === 33)
     return { kind: 'maybe_gone', message: `${what}: the audience does not exist or cannot be used.` };
   if (code === 1 || code === 2 || answer.status >= 500) return { kind: 'transient', message: `${what}.` };

@@ -90,6 +90,43 @@ const graphError = (res: Response, code: number, message: string, subcode?: numb
     .status(400)
     .json({ error: { message, type, code, ...(subcode ? { error_subcode: subcode } : {}), fbtrace_id: randomUUID() } });
 
+/**
+ * Meta's answers about a flagged audience (since 2025-09-02: one that may suggest health or
+ * financial status), verbatim from its custom-audience reference: `operation_status` 471, and
+ * every change refused. The 471 description is not published; this one is ours.
+ */
+const RESTRICTED_STATUS = {
+  code: 471,
+  description: 'This audience has been restricted for possible policy violation.',
+};
+const NORMAL_STATUS = { code: 200, description: 'Normal' };
+const RESTRICTED_EDIT = {
+  users: {
+    subcode: 1713230,
+    title: 'Audience Upload Blocked',
+    message:
+      'Before updating user memberships, you must resolve integrity restrictions on this Data File Custom Audience. Go to Audience Manager to appeal the restrictions or create a new audience with updated data',
+  },
+  audience: {
+    subcode: 1713231,
+    title: 'Update Restricted Fields and Rule',
+    message:
+      'This custom audience has integrity restrictions. To continue, you must update the restricted fields and the rule in your current edit',
+  },
+};
+const restrictedError = (res: Response, what: keyof typeof RESTRICTED_EDIT) =>
+  res.status(400).json({
+    error: {
+      message: 'Invalid parameter',
+      type: 'OAuthException',
+      code: 100,
+      error_subcode: RESTRICTED_EDIT[what].subcode,
+      error_user_title: RESTRICTED_EDIT[what].title,
+      error_user_msg: RESTRICTED_EDIT[what].message,
+      fbtrace_id: randomUUID(),
+    },
+  });
+
 const tokenOf = (req: Request): string | undefined =>
   req.header('authorization')?.replace(/^Bearer\s+/i, '') || text(req.query.access_token) || undefined;
 
@@ -216,10 +253,20 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
     const id = req.params.account.replace(/^act_/, '');
     const list = [...audiences().values()]
       .filter((a) => a.adAccountId === id)
-      .map((a) => ({ id: a.id, name: a.name, is_value_based: a.valueBased }));
+      .map((a) => ({
+        id: a.id,
+        name: a.name,
+        is_value_based: a.valueBased,
+        operation_status: a.restricted ? RESTRICTED_STATUS : NORMAL_STATUS,
+      }));
     // An account set to hold more audiences than were made here lists the others too.
     for (let k = list.length; k < audienceCount(id); k++)
-      list.push({ id: String(9_000_000_000 + k), name: `Existing audience ${k + 1}`, is_value_based: false });
+      list.push({
+        id: String(9_000_000_000 + k),
+        name: `Existing audience ${k + 1}`,
+        is_value_based: false,
+        operation_status: NORMAL_STATUS,
+      });
     // Cursor paging as Graph does it: `limit` a page, `after` the last id of the page before.
     const limit = Math.min(Math.max(Number(text(req.query.limit)) || 25, 1), 500);
     const from = text(req.query.after) ? list.findIndex((a) => a.id === text(req.query.after)) + 1 : 0;
@@ -267,14 +314,32 @@ export function facebookSandbox(state: SandboxState, o: FacebookSandboxOptions):
       id: a.id,
       name: a.name,
       is_value_based: a.valueBased,
-      operation_status: { code: 200, description: 'Normal' },
+      operation_status: a.restricted ? RESTRICTED_STATUS : NORMAL_STATUS,
     });
+  });
+  // Editing the audience itself (its name or description); a flagged one refuses it.
+  graph.post('/:id', (req, res, next) => {
+    if (req.params.id.startsWith('act_')) return void next();
+    const a = audiences().get(req.params.id);
+    if (!a)
+      return void graphError(res, 100, 'Unsupported post request. Object does not exist.', 33, 'GraphMethodException');
+    if (a.restricted) {
+      state.countRejected('facebook', RESTRICTED_EDIT.audience.subcode);
+      return void restrictedError(res, 'audience');
+    }
+    const b = req.body as { name?: unknown };
+    if (typeof b.name === 'string' && b.name !== '') a.name = b.name;
+    res.json({ success: true });
   });
 
   const users = (action: 'add' | 'remove') => (req: Request, res: Response) => {
     if (badParam(req, res, req.method, '/{id}/users')) return;
     const a = audiences().get(text(req.params.id));
     if (!a) return void graphError(res, 100, 'Custom Audience Has Been Deleted', 1487366);
+    if (a.restricted) {
+      state.countRejected('facebook', RESTRICTED_EDIT.users.subcode);
+      return void restrictedError(res, 'users');
+    }
     const payload = (req.body as { payload?: { schema?: string | string[]; data?: unknown[] } }).payload;
     const schema = typeof payload?.schema === 'string' ? [payload.schema] : (payload?.schema ?? []);
     const data = payload?.data ?? [];

@@ -6,7 +6,7 @@ import { partnerAgent } from '../http.js';
 import { consentUrl } from '../oauth.js';
 import type { AdapterCalls } from '../definition.js';
 import { exchangeCode, introspectToken, linkedinApi, refreshToken, type LinkedInUrls } from './api.js';
-import { classifyLinkedIn } from './classify.js';
+import { MAX_SEGMENTS, classifyLinkedIn } from './classify.js';
 
 export interface LinkedInConfig extends LinkedInUrls {
   /** The consent page, e.g. https://www.linkedin.com/oauth/v2/authorization */
@@ -77,6 +77,21 @@ export function linkedin(config: LinkedInConfig, agent: Agent = partnerAgent()):
       const id = header('x-restli-id') || header('x-linkedin-id') || (body === undefined ? '' : String(body));
       if (!id) throw toFailure({ kind: 'transient', message: 'LinkedIn created the segment but named no id.' });
       return { id, name };
+    },
+
+    async adAccountProblems(token, adAccountId, creating) {
+      if (!creating) return [];
+      // LinkedIn's cap: caught before the create, which would answer 429 SEGMENT_LIMIT_EXCEEDED.
+      // Without a `paging.total` nothing is known here, and the create's answer is the check.
+      const body = ok(await api(token).segmentCount(adAccountId)).body as { paging?: { total?: number } };
+      const total = body.paging?.total;
+      if (total === undefined || total < MAX_SEGMENTS) return [];
+      return [
+        {
+          code: 'audience_limit_reached',
+          message: `The ad account already has ${MAX_SEGMENTS.toLocaleString('en-US')} DMP segments, LinkedIn's limit; delete unused ones or sync into an existing one.`,
+        },
+      ];
     },
 
     async sendUsers(token, target, rows) {

@@ -36,6 +36,13 @@ export function linkedinApi(agent: Agent, urls: LinkedInUrls, token: string) {
         method: 'GET',
         headers: headers(token),
       }),
+    /** One segment of the account's, for `paging.total`: how many segments it holds. */
+    segmentCount: (adAccountId: string) =>
+      call(
+        agent,
+        `${urls.rest}/dmpSegments?q=account&account=${encodeURIComponent(accountUrn(adAccountId))}&start=0&count=1`,
+        { method: 'GET', headers: headers(token) },
+      ),
     segment: (id: string) =>
       call(agent, `${urls.rest}/dmpSegments/${encodeURIComponent(id)}`, { method: 'GET', headers: headers(token) }),
     createSegment: (adAccountId: string, name: string) =>

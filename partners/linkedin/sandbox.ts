@@ -29,6 +29,8 @@ const AD_ACCOUNTS: { id: string; role: string }[] = [
 export const LINKEDIN_SANDBOX_SOURCE_PLATFORM = 'SANDBOX';
 /** When the sandbox's ad accounts and segments were "created" (LinkedIn's epoch-millisecond stamps). */
 const EPOCH = Date.UTC(2025, 0, 1);
+/** LinkedIn's cap on DMP segments per ad account, from August 2026, in every version. */
+const MAX_SEGMENTS = 1_000;
 const urn = (id: string) => `urn:li:sponsoredAccount:${id}`;
 /** What LinkedIn grants at consent for the scopes the product asks (a token registered with `scopes` carries only those). */
 const GRANTED = ['r_ads', 'rw_dmp_segments'];
@@ -169,6 +171,10 @@ export function linkedinSandbox(state: SandboxState, o: LinkedInSandboxOptions):
     });
     return true;
   };
+  /** The account's segments: the control's `audienceCount` when set (segments made elsewhere), else the ones here. */
+  const segmentCount = (account: string) =>
+    state.adAccounts.get(account)?.audienceCount ??
+    [...segments().values()].filter((s) => s.adAccountId === account).length;
 
   const ready = (s: SandboxAudience) => Date.now() - s.createdAt >= o.segmentReadyMs;
   const view = (s: SandboxAudience) => ({
@@ -206,7 +212,18 @@ export function linkedinSandbox(state: SandboxState, o: LinkedInSandboxOptions):
       });
     }
     if (viewerOnly(account, res)) return;
+    if (segmentCount(account) >= MAX_SEGMENTS) {
+      // LinkedIn's recent-changes page: past the cap, a 429 with this code and no Retry-After.
+      state.countRejected('linkedin', 'SEGMENT_LIMIT_EXCEEDED');
+      return void res.status(429).json({
+        status: 429,
+        code: 'SEGMENT_LIMIT_EXCEEDED',
+        message: `The ad account has reached its limit of ${MAX_SEGMENTS} DMP segments. Delete unused segments before creating new ones.`,
+      });
+    }
     const s = state.createAudience('linkedin', account, b.name);
+    const controlled = state.adAccounts.get(account);
+    if (controlled?.audienceCount !== undefined) controlled.audienceCount++;
     // 201 with the id in x-restli-id and no body, as LinkedIn's docs show.
     res.status(201).setHeader('x-restli-id', s.id).end();
   });
@@ -216,9 +233,17 @@ export function linkedinSandbox(state: SandboxState, o: LinkedInSandboxOptions):
     if (req.query.q !== 'account' || !account)
       return void res.status(400).json({ status: 400, message: 'q=account&account= is required' });
     if (viewerOnly(account.match(/(\d+)$/)?.[1], res)) return;
-    const elements = [...segments().values()].filter((s) => urn(s.adAccountId) === account).map(view);
-    // Without start/count, LinkedIn answers every segment of the account in the first page.
-    res.json({ elements, paging: { count: elements.length, links: [], start: 0, total: elements.length } });
+    const mine = [...segments().values()].filter((s) => urn(s.adAccountId) === account);
+    // Rest.li paging: without start and count, every segment of the account in one answer.
+    const start = Number(text(req.query.start) || 0);
+    const count = req.query.count === undefined ? mine.length : Number(text(req.query.count));
+    if (!Number.isInteger(start) || start < 0 || !Number.isInteger(count) || count < 0)
+      return void res.status(400).json({ status: 400, message: 'start and count must be non-negative integers' });
+    const id = account.replace(/^urn:li:sponsoredAccount:/, '');
+    res.json({
+      paging: { start, count, links: [], total: segmentCount(id) },
+      elements: mine.slice(start, start + count).map(view),
+    });
   });
 
   rest.get('/dmpSegments/:id', (req, res) => {

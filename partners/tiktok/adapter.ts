@@ -76,8 +76,16 @@ export function tiktok(config: TikTokConfig, agent: Agent = partnerAgent()): Ada
     },
 
     async createAudience(token, advertiserId, name) {
-      const data = ok(await api(token).create(advertiserId, name)).data as { audience_id: string };
-      return { id: String(data.audience_id), name: tiktokAudienceName(name) };
+      const data = ok(await api(token).create(advertiserId, name)).data as
+        { audience_id?: string | number | null } | undefined;
+      const id = data?.audience_id;
+      if (id === undefined || id === null || id === '')
+        // A code 0 naming no audience: a retried launch finds the audience by name if it was made.
+        throw toFailure({
+          kind: 'transient',
+          message: 'TikTok code 0 without an audience_id: the create is unconfirmed.',
+        });
+      return { id: String(id), name: tiktokAudienceName(name) };
     },
 
     async sendUsers(token, target, rows) {
@@ -94,12 +102,20 @@ export function tiktok(config: TikTokConfig, agent: Agent = partnerAgent()): Ada
       );
       const c = classifyTikTok(answer);
       if (c.kind === 'maybe_gone') {
-        // 40002/40007 also mean "still processing": gone only if a lookup cannot find it.
-        const exists = (await api(token).audience(target.adAccountId, target.audienceId)).body as { code?: number };
+        // 40002/40007 also mean "still processing": gone only if a lookup cannot find it. The
+        // lookup's own `code` is read like any answer's: a refused token or a throttle there is that.
+        const lookup = await api(token).audience(target.adAccountId, target.audienceId);
+        const l = classifyTikTok(lookup);
+        if (l.kind !== 'ok' && l.kind !== 'maybe_gone') throw toFailure(l);
+        const listed =
+          l.kind === 'ok' &&
+          ((lookup.body as { data?: { list?: { audience_details?: Details }[] } }).data?.list ?? []).some(
+            (a) => String(a.audience_details?.audience_id) === target.audienceId,
+          );
         throw toFailure(
-          exists.code === 40007
-            ? { kind: 'gone', message: 'The TikTok audience no longer exists.' }
-            : { kind: 'transient', message: c.message },
+          listed
+            ? { kind: 'transient', message: c.message }
+            : { kind: 'gone', message: 'The TikTok audience no longer exists.' },
         );
       }
       if (c.kind !== 'ok') throw toFailure(c);

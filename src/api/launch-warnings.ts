@@ -3,6 +3,7 @@
  * carries: `{code, message}` warnings, never a refusal. Pure: the route gives what it knows.
  */
 import { isDeepStrictEqual } from 'node:util';
+import { minimumSizeWarning } from '../../domain/audience-size.js';
 import type { PartnerCapabilities } from '../../domain/partner.js';
 import type { Action, StepConfig } from '../../domain/types.js';
 
@@ -25,20 +26,18 @@ export interface LaunchedStep {
   synced: number;
 }
 
-/** A step adding users to an audience the partner does not show yet (under its minimum size). */
+/**
+ * A step adding users to an audience the partner does not show yet (under its minimum size),
+ * judged on the users synced: the partner's own size figure is not read yet.
+ */
 export function audienceSizeWarnings(
   capabilities: Pick<PartnerCapabilities, 'id' | 'minimumAudienceSize'> | undefined,
   action: Action,
   synced: number,
+  label = capabilities?.id ?? '',
 ): Warning[] {
-  const min = capabilities?.minimumAudienceSize;
-  if (min === undefined || synced >= min || action !== 'add') return [];
-  return [
-    {
-      code: 'audience_below_minimum_size',
-      message: `${capabilities!.id} shows no audience under ${min} matched members; this step has synced ${synced} users.`,
-    },
-  ];
+  const warning = minimumSizeWarning({ partner: label, minimum: capabilities?.minimumAudienceSize, action, synced });
+  return warning ? [warning] : [];
 }
 
 /** The warnings of a dry run: what the launch would carry, and what a relaunch would change. */
@@ -47,12 +46,13 @@ export function dryRunWarnings(
   config: StepConfig,
   audience: DryRunAudience,
   launched: LaunchedStep | null,
+  label = capabilities.id,
 ): Warning[] {
   const same = !!launched && sameAudience(launched.audience, audience);
   // An existing audience of another step or tool: its size is the partner's, not known here.
   const synced = same ? launched.synced : audience.exists ? undefined : 0;
   return [
-    ...(synced === undefined ? [] : audienceSizeWarnings(capabilities, config.action, synced)),
+    ...(synced === undefined ? [] : audienceSizeWarnings(capabilities, config.action, synced, label)),
     ...(!audience.exists && capabilities.createsAudienceWithFirstRecords
       ? [
           {

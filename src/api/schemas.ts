@@ -196,6 +196,7 @@ export const Step = z
       errored: z.object({
         token_invalid: Count.optional(),
         audience_deleted: Count.optional(),
+        audience_restricted: Count.optional(),
         rejected: Count.optional(),
         invalid_identifier: Count.optional(),
         retries_exhausted: Count.optional(),

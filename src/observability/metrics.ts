@@ -108,7 +108,9 @@ export function outcomeOf(failureType: string | undefined): string {
     case 'audience_deleted':
       return 'audience_gone';
     case 'rejected':
-      return 'rejected';
+    case 'audience_restricted':
+    case 'audience_limit_reached':
+      return 'rejected'; // refused for good, not a throttle or an outage
     default:
       return 'transient';
   }

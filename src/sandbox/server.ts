@@ -82,6 +82,12 @@ function controlRoutes(state: SandboxState, registry: PartnerRegistry): Router {
     if (!a) return void res.status(404).json({ error: { code: 'not_found', message: 'No such audience.' } });
     res.json({ members: sortedMembers(a) });
   });
+  r.post('/:partner/audiences/:id/restrict', (req, res) => {
+    const a = state.audiencesOf(partner(req.params.partner)).get(req.params.id);
+    if (!a) return void res.status(404).json({ error: { code: 'not_found', message: 'No such audience.' } });
+    a.restricted = true;
+    res.status(204).end();
+  });
   r.delete('/:partner/audiences/:id', (req, res) => {
     state.audiencesOf(partner(req.params.partner)).delete(req.params.id);
     res.status(204).end();

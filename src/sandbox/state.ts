@@ -12,6 +12,8 @@ export interface SandboxAudience {
   name: string;
   adAccountId: string;
   valueBased: boolean;
+  /** Flagged by the partner (`POST /_sandbox/:partner/audiences/:id/restrict`): Meta then refuses edits. */
+  restricted: boolean;
   createdAt: number;
   /** JSON text of a member (our field names) → the member. */
   members: Map<string, Record<string, string>>;
@@ -132,6 +134,7 @@ export class SandboxState {
       name,
       adAccountId,
       valueBased,
+      restricted: false,
       createdAt: Date.now(),
       members: new Map(),
     };

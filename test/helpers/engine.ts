@@ -105,6 +105,12 @@ export const rateLimited = (retryAfterMs?: number) =>
   });
 export const transient = () =>
   ApplicationFailure.create({ type: Fail.PartnerUnavailable, message: 'HTTP 503 from the partner.' });
+export const audienceRestricted = () =>
+  ApplicationFailure.create({
+    type: Fail.AudienceRestricted,
+    message: 'Facebook error 100/1713230: the custom audience is restricted and cannot be changed.',
+    nonRetryable: true,
+  });
 export const audienceGone = () =>
   ApplicationFailure.create({ type: Fail.AudienceDeleted, message: 'The audience was deleted.', nonRetryable: true });
 

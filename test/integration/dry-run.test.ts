@@ -106,7 +106,8 @@ describe('a dry-run launch', () => {
         warnings: [
           {
             code: 'audience_below_minimum_size',
-            message: 'linkedin shows no audience under 300 matched members; this step has synced 0 users.',
+            message:
+              'LinkedIn needs at least 300 matched members to use an audience; this step has synced 0 users so far.',
           },
         ],
       });
@@ -258,7 +259,8 @@ describe('a dry-run launch', () => {
         warnings: [
           {
             code: 'audience_below_minimum_size',
-            message: 'linkedin shows no audience under 300 matched members; this step has synced 5 users.',
+            message:
+              'LinkedIn needs at least 300 matched members to use an audience; this step has synced 5 users so far.',
           },
           { code: 'relaunch_unchanged', message: 'Nothing the step does would change.' },
         ],

@@ -27,6 +27,11 @@ describe('LinkedIn', () => {
     });
     expect(classifyLinkedIn(answer(429, undefined, { 'retry-after': '3' }))).toMatchObject({ retryAfterMs: 3_000 });
   });
+  it('reads 429 SEGMENT_LIMIT_EXCEEDED as the 1,000-segment cap, not a throttle', () => {
+    const capped = answer(429, { status: 429, code: 'SEGMENT_LIMIT_EXCEEDED', message: 'limit' });
+    expect(classifyLinkedIn(capped).kind).toBe('limit_reached');
+    expect(classifyLinkedIn(answer(429, { status: 429, message: 'throttled' })).kind).toBe('rate_limited');
+  });
   it('never believes a 404 without a lookup: a new segment answers 404 for a while', () => {
     expect(classifyLinkedIn(answer(404)).kind).toBe('maybe_gone');
   });
@@ -70,6 +75,13 @@ describe('Facebook', () => {
     expect(fb(200, 1487366).kind).toBe('gone');
     expect(fb(100, 33).kind).toBe('maybe_gone');
     expect(fb(100).kind).toBe('rejected');
+  });
+  it('reads 100/1713230 (users of a flagged audience) and 100/1713231 (editing it) as restricted', () => {
+    const flagged = (sub: number) =>
+      answer(400, { error: { message: 'Invalid parameter', code: 100, error_subcode: sub } });
+    expect(classifyFacebook(flagged(1713230)).kind).toBe('restricted');
+    expect(classifyFacebook(flagged(1713231)).kind).toBe('restricted');
+    expect(classifyFacebook(flagged(1870053)).kind).toBe('rejected');
   });
   it('reads server errors as transient', () => {
     expect(fb(2).kind).toBe('transient');
@@ -126,6 +138,14 @@ describe('toFailure', () => {
     expect([limited.type, limited.nonRetryable, limited.nextRetryDelay]).toEqual([Fail.RateLimited, false, 240_000]);
     expect(toFailure({ kind: 'gone', message: 'm' })).toMatchObject({ type: Fail.AudienceDeleted, nonRetryable: true });
     expect(toFailure({ kind: 'rejected', message: 'm' })).toMatchObject({ type: Fail.Rejected, nonRetryable: true });
+    expect(toFailure({ kind: 'restricted', message: 'm' })).toMatchObject({
+      type: Fail.AudienceRestricted,
+      nonRetryable: true,
+    });
+    expect(toFailure({ kind: 'limit_reached', message: 'm' })).toMatchObject({
+      type: Fail.AudienceLimitReached,
+      nonRetryable: true,
+    });
     expect(toFailure({ kind: 'maybe_gone', message: 'm' })).toMatchObject({
       type: Fail.PartnerUnavailable,
       nonRetryable: false,

@@ -6,6 +6,7 @@ import {
   FakePartner,
   aConfig,
   audienceGone,
+  audienceRestricted,
   connect,
   enter,
   entry,
@@ -231,6 +232,32 @@ describe('Step: retries within the 13-hour budget', () => {
       expect(view.lastError?.code).toBe('audience_deleted');
       await ts.env.sleep('1 hour');
       expect(linkedin.calls).toHaveLength(1);
+    });
+  });
+
+  it('errors each batch at once when Meta has restricted the audience, one call per batch, none retried', async () => {
+    const facebook = fake({
+      maxUsersPerRequest: 10_000,
+      createsAudienceWithFirstRecords: false,
+      rateLimitScope: 'adAccount' as const,
+    });
+    facebook.behaviour = () => {
+      throw audienceRestricted();
+    };
+    await withEngine(ts.env, { facebook }, async (engine) => {
+      await connect(engine, 'facebook');
+      const step = await launched(engine, aConfig({ partner: 'facebook' }));
+      await enter(step, entry(700));
+      await ts.env.sleep('6 seconds');
+      await until(step, (v) => v.metrics.errored === 700);
+      await enter(step, entry(300));
+      await ts.env.sleep('6 seconds');
+      const view = await until(step, (v) => v.metrics.errored === 1_000);
+      expect(view.metrics).toMatchObject({ synced: 0, pending: 0, errored: 1_000 });
+      expect(view.reasons.errored).toEqual({ audience_restricted: 1_000 });
+      expect(view.lastError?.code).toBe('audience_restricted');
+      await ts.env.sleep('13 hours');
+      expect(facebook.calls).toHaveLength(2);
     });
   });
 

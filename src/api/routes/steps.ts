@@ -104,7 +104,12 @@ export function stepRoutes(ctx: ApiContext): Router {
 
   function stepBody(ids: StepIds, v: StepView & { config: StepConfig }) {
     const c = v.config;
-    const warnings = audienceSizeWarnings(ctx.partners[c.partner]?.capabilities, c.action, v.metrics.synced);
+    const warnings = audienceSizeWarnings(
+      ctx.partners[c.partner]?.capabilities,
+      c.action,
+      v.metrics.synced,
+      ctx.registry.get(c.partner)?.label,
+    );
     return {
       canvasId: ids.canvasId,
       stepId: ids.stepId,
@@ -141,7 +146,11 @@ export function stepRoutes(ctx: ApiContext): Router {
       ? { id: found.id, name: found.name, exists: true }
       : { id: null, name: 'name' in config.audience ? config.audience.name : '', exists: false };
     const step = launched && { config: launched.config, audience: launched.audience, synced: launched.metrics.synced };
-    return { dryRun: true, audience, warnings: dryRunWarnings(adapter.capabilities, config, audience, step) };
+    return {
+      dryRun: true,
+      audience,
+      warnings: dryRunWarnings(adapter.capabilities, config, audience, step, ctx.registry.get(adapter.id)?.label),
+    };
   }
 
   r.put(PATH, async (req, res) => {

@@ -159,3 +159,79 @@ describe('Facebook adapter against the sandbox', () => {
     }
   });
 });
+
+describe('Facebook: an audience Meta flagged (operation_status 471)', () => {
+  const graph = (t: string, path: string, init: { method?: string; body?: unknown } = {}) =>
+    fetch(`${sandbox.url}/facebook/${partner('facebook').api.version!}${path}`, {
+      method: init.method ?? 'GET',
+      headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
+  const restrict = (id: string) =>
+    fetch(`${sandbox.url}/_sandbox/facebook/audiences/${id}/restrict`, { method: 'POST' });
+
+  it('reads 471 and refuses every change of its users (100/1713230) and of itself (100/1713231), as Meta documents', async () => {
+    const t = sandbox.state.newToken();
+    const a = (await findOrCreateAudience(adapter, t, '601', { name: 'flagged', create: true }))!;
+    await adapter.sendUsers(t, target(a.id), rowsOf(10));
+    expect((await restrict(a.id)).status).toBe(204);
+    expect((await restrict('999999')).status).toBe(404);
+
+    const read = (await (await graph(t, `/${a.id}?fields=id,operation_status`)).json()) as {
+      operation_status: { code: number; description: string };
+    };
+    expect(read.operation_status.code).toBe(471);
+    const users = { payload: { schema: ['EMAIL'], data: [[rowsOf(1)[0]![0]]] } };
+    for (const method of ['POST', 'DELETE']) {
+      const res = await graph(t, `/${a.id}/users`, { method, body: users });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toEqual({
+        error: {
+          message: 'Invalid parameter',
+          type: 'OAuthException',
+          code: 100,
+          error_subcode: 1713230,
+          error_user_title: 'Audience Upload Blocked',
+          error_user_msg:
+            'Before updating user memberships, you must resolve integrity restrictions on this Data File Custom Audience. Go to Audience Manager to appeal the restrictions or create a new audience with updated data',
+          fbtrace_id: expect.any(String),
+        },
+      });
+    }
+    const edit = await graph(t, `/${a.id}`, { method: 'POST', body: { name: 'renamed' } });
+    expect([edit.status, ((await edit.json()) as { error: { error_subcode: number } }).error.error_subcode]).toEqual([
+      400, 1713231,
+    ]);
+    expect(sandbox.state.audiencesOf('facebook').get(a.id)!.members.size).toBe(10); // nothing changed
+    expect(sandbox.state.audiencesOf('facebook').get(a.id)!.name).toBe('flagged');
+  });
+
+  it('an audience not flagged reads 200 "Normal" and takes edits', async () => {
+    const t = sandbox.state.newToken();
+    const a = (await findOrCreateAudience(adapter, t, '601', { name: 'fine', create: true }))!;
+    expect(
+      ((await (await graph(t, `/${a.id}?fields=operation_status`)).json()) as { operation_status: { code: number } })
+        .operation_status.code,
+    ).toBe(200);
+    const edit = await graph(t, `/${a.id}`, { method: 'POST', body: { name: 'renamed' } });
+    expect([edit.status, await edit.json()]).toEqual([200, { success: true }]);
+    expect(await adapter.findAudience(t, '601', { id: a.id })).toEqual({ id: a.id, name: 'renamed' });
+  });
+
+  it('the adapter finds it restricted by id and by name, and a send fails at once as audience_restricted', async () => {
+    const t = sandbox.state.newToken();
+    const a = (await findOrCreateAudience(adapter, t, '601', { name: 'flagged', create: true }))!;
+    await restrict(a.id);
+    expect(await adapter.findAudience(t, '601', { id: a.id })).toEqual({ id: a.id, name: 'flagged', restricted: true });
+    expect(await adapter.findAudience(t, '601', { name: 'flagged', create: false })).toEqual({
+      id: a.id,
+      name: 'flagged',
+      restricted: true,
+    });
+    for (const action of ['add', 'remove'] as const) {
+      const f = await failureOf(adapter.sendUsers(t, target(a.id, action), rowsOf(5)));
+      expect([f.type, f.nonRetryable]).toEqual([Fail.AudienceRestricted, true]);
+    }
+    expect(sandbox.state.statsOf('facebook').rejected).toEqual({ 1713230: 2 }); // one call per send, no lookup after
+  });
+});

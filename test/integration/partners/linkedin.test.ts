@@ -176,3 +176,59 @@ describe('LinkedIn: a segment younger than its ready delay', () => {
     }
   });
 });
+
+describe('LinkedIn: at most 1,000 DMP segments per ad account (from August 2026)', () => {
+  const segmentsCall = (t: string, init: { method?: string; body?: unknown; query?: string } = {}) =>
+    fetch(`${sandbox.url}/linkedin/rest/dmpSegments${init.query ?? ''}`, {
+      method: init.method ?? 'GET',
+      headers: {
+        authorization: `Bearer ${t}`,
+        'linkedin-version': partner('linkedin').api.version!,
+        'x-restli-protocol-version': '2.0.0',
+        'content-type': 'application/json',
+      },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
+
+  it('answers the 1,001st create with 429 SEGMENT_LIMIT_EXCEEDED and no Retry-After, and counts segments in paging.total', async () => {
+    const t = await connected();
+    await control('/ad-accounts/501', { audienceCount: 999 });
+    const body = { name: 'n', account: 'urn:li:sponsoredAccount:501', type: 'USER', sourcePlatform: 'X' };
+    expect((await segmentsCall(t, { method: 'POST', body })).status).toBe(201); // the 1,000th
+    const refused = await segmentsCall(t, { method: 'POST', body: { ...body, name: 'n2' } });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBeNull();
+    expect(await refused.json()).toMatchObject({ status: 429, code: 'SEGMENT_LIMIT_EXCEEDED' });
+    const listed = (await (
+      await segmentsCall(t, { query: '?q=account&account=urn%3Ali%3AsponsoredAccount%3A501&start=0&count=1' })
+    ).json()) as { paging: { total: number }; elements: unknown[] };
+    expect([listed.paging.total, listed.elements.length]).toEqual([1_000, 1]);
+    // The other account is not capped.
+    expect(
+      (await segmentsCall(t, { method: 'POST', body: { ...body, account: 'urn:li:sponsoredAccount:502' } })).status,
+    ).toBe(201);
+  });
+
+  it('refuses at launch when creating would pass the cap, but not when syncing into an existing segment', async () => {
+    const t = await connected();
+    await findOrCreateAudience(adapter, t, '501', { name: 'one', create: true });
+    expect(await adapter.adAccountProblems!(t, '501', true)).toEqual([]); // 1 segment, counted by LinkedIn's total
+    await control('/ad-accounts/501', { audienceCount: 1_000 });
+    expect(await adapter.adAccountProblems!(t, '501', true)).toEqual([
+      { code: 'audience_limit_reached', message: expect.stringContaining('1,000 DMP segments') },
+    ]);
+    expect(await adapter.adAccountProblems!(t, '501', false)).toEqual([]);
+    expect(await adapter.adAccountProblems!(t, '502', true)).toEqual([]);
+  });
+
+  it('reads the 429 on create as audience_limit_reached, never retried as a throttle, after one call', async () => {
+    const t = await connected();
+    await control('/ad-accounts/501', { audienceCount: 1_000 });
+    const f = await failureOf(adapter.createAudience(t, '501', 'over'));
+    expect([f.type, f.nonRetryable, f.nextRetryDelay]).toEqual([Fail.AudienceLimitReached, true, undefined]);
+    expect(sandbox.state.statsOf('linkedin').rejected).toEqual({ SEGMENT_LIMIT_EXCEEDED: 1 });
+    expect(audiencesIn()).toEqual([]);
+  });
+});
+
+const audiencesIn = () => [...sandbox.state.audiencesOf('linkedin').values()];

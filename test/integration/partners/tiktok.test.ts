@@ -179,3 +179,83 @@ describe('TikTok adapter against the sandbox', () => {
     expect(await adapter.findAudience(t, '7001', { id })).toBeNull();
   });
 });
+
+describe('TikTok: the code inside HTTP 200 is read on every call, create and lookups included', () => {
+  /** Run once after the next exchange on this path is answered (to change the sandbox between two calls). */
+  let after: { path: string; run: () => void } | undefined;
+  let seen: { path: string; status: number; code: unknown }[] = [];
+  let hooked: RunningSandbox;
+  let a: AdapterCalls;
+  beforeAll(async () => {
+    hooked = await startSandbox('127.0.0.1', 0, {
+      onExchange: (e) => {
+        seen.push({ path: e.path, status: e.status, code: (e.response as { code?: unknown } | undefined)?.code });
+        if (after && e.path.endsWith(after.path)) {
+          const { run } = after;
+          after = undefined;
+          run();
+        }
+      },
+    });
+    a = gated(
+      tiktok({
+        api: `${hooked.url}/tiktok/open_api/v1.3`,
+        authorize: `${hooked.url}/tiktok/portal/auth`,
+        appId: 'app',
+        secret: 'secret',
+      }),
+    );
+  });
+  afterAll(async () => {
+    await hooked?.close();
+  });
+  afterEach(() => {
+    hooked.state.reset();
+    seen = [];
+    after = undefined;
+  });
+  const fault = () => hooked.state.faults.set('tiktok', [{ status: 429, count: 1 }]);
+
+  it('a create answered 200 with a throttle or token code fails as such, creating nothing', async () => {
+    const t = hooked.state.newToken();
+    fault();
+    const limited = await failureOf(a.createAudience(t, '7001', 'leads'));
+    expect([limited.type, limited.nonRetryable]).toEqual([Fail.RateLimited, false]);
+    hooked.state.revokedTokens.add(t);
+    expect((await failureOf(a.createAudience(t, '7001', 'leads'))).type).toBe(Fail.TokenInvalid);
+    expect(seen.map((s) => [s.path, s.status, s.code])).toEqual([
+      ['/open_api/v1.3/segment/audience/', 200, 40100],
+      ['/open_api/v1.3/segment/audience/', 200, 40105],
+    ]);
+    expect([...hooked.state.audiencesOf('tiktok').values()]).toEqual([]);
+  });
+
+  it('a lookup by id answered 200 with a throttle or token code fails as such, never "not found"', async () => {
+    const t = hooked.state.newToken();
+    const { id } = await a.createAudience(t, '7001', 'leads');
+    fault();
+    expect((await failureOf(a.findAudience(t, '7001', { id }))).type).toBe(Fail.RateLimited);
+    expect(await a.findAudience(t, '7001', { id })).toEqual({ id, name: 'leads' });
+    expect(await a.findAudience(t, '7001', { id: '424242' })).toBeNull();
+    hooked.state.revokedTokens.add(t);
+    expect((await failureOf(a.findAudience(t, '7001', { id }))).type).toBe(Fail.TokenInvalid);
+  });
+
+  it('the lookup confirming a "gone" answer is read too: its token code is an invalid token, its throttle a throttle', async () => {
+    const t = hooked.state.newToken();
+    const { id } = await a.createAudience(t, '7001', 'leads');
+    hooked.state.audiencesOf('tiktok').delete(id);
+    after = { path: '/segment/mapping/', run: () => hooked.state.revokedTokens.add(t) };
+    const revoked = await failureOf(a.sendUsers(t, target(id), rowsOf(3)));
+    expect([revoked.type, revoked.nonRetryable]).toEqual([Fail.TokenInvalid, true]);
+
+    const t2 = hooked.state.newToken();
+    after = { path: '/segment/mapping/', run: fault };
+    expect((await failureOf(a.sendUsers(t2, target(id), rowsOf(3)))).type).toBe(Fail.RateLimited);
+    // With nothing in the way, the lookup confirms it gone.
+    expect((await failureOf(a.sendUsers(t2, target(id), rowsOf(3)))).type).toBe(Fail.AudienceDeleted);
+    expect(seen.filter((s) => s.path.endsWith('/custom_audience/get/')).map((s) => s.code)).toEqual([
+      40105, 40100, 40007,
+    ]);
+  });
+});
