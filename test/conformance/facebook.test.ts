@@ -56,6 +56,8 @@ describe('Meta: every exchange of the adapter with the sandbox, against the busi
     const { accessToken: token } = await fb.refresh(first.accessToken);
 
     expect((await fb.listAdAccounts(token)).map((a) => a.id)).toEqual(['601', '602']);
+    expect(await fb.tokenInfo!(token)).toMatchObject({ valid: true });
+    expect(await fb.apiVersionAccepted!(token)).toBe(true);
     expect(await fb.adAccountProblems!(token, '601', true)).toEqual([]);
     expect((await fb.adAccountProblems!(token, '602', false)).map((p) => p.code)).toEqual(['terms_not_accepted']);
 

@@ -74,7 +74,8 @@ function nodeSchema(node: Node): Record<string, unknown> {
   };
   return {
     type: 'object',
-    required: ['id'],
+    // Graph always answers a node's id; a node without one (a Permission) has none to answer.
+    required: node.fields.includes('id') ? ['id'] : [],
     additionalProperties: false,
     properties: Object.fromEntries(node.fields.map((f) => [f, json(node.field_types[f] ?? 'object')])),
   };
@@ -137,7 +138,8 @@ export function graphChecker() {
       if (found.path === '/oauth/access_token') one(schemas.token, x.response);
       else if (found.path === '/{id}/users') one(schemas.users, x.response);
       else if (found.method === 'POST') one(schemas.created, x.response);
-      else if (/adaccounts|customaudiences/.test(found.path)) {
+      else if (found.path !== '/act_{id}' && found.path !== '/{id}') {
+        // An edge (not a node read) answers a page of its nodes.
         one(schemas.list, x.response);
         for (const [i, item] of ((x.response as { data?: unknown[] })?.data ?? []).entries())
           one(nodes[found.fieldsOf!]!, item, `data[${i}]`);

@@ -51,6 +51,11 @@ describe('LinkedIn: every exchange of the adapter with the sandbox, against Link
     expect((await li.listAdAccounts(token)).map((a) => a.id)).toEqual(['501', '502']);
     expect((await failureOf(li.createAudience(token, '503', 'viewer'))).type).toBe(Fail.TokenInvalid);
 
+    // The connection check's reads, and the launch's segment count.
+    expect(await li.tokenInfo!(token)).toMatchObject({ valid: true });
+    expect(await li.apiVersionAccepted!(token)).toBe(true);
+    expect(await li.adAccountProblems!(token, '501', true)).toEqual([]);
+
     const created = await li.createAudience(token, '501', 'conformance');
     expect(created.id).toMatch(/^\d+$/);
     expect(await li.findAudience(token, '501', { id: created.id })).toEqual(created);

@@ -17,8 +17,9 @@ EDGES = [
     ('GET', '/{id}', 'customaudience.py', 'api_get', 'CustomAudience', ['fields']),
     ('POST', '/{id}/users', 'customaudience.py', 'create_user', None, []),
     ('DELETE', '/{id}/users', 'customaudience.py', 'delete_users', None, []),
+    ('GET', '/me/permissions', 'user.py', 'get_permissions', 'Permission', ['fields', 'limit', 'after', 'before']),
 ]
-NODES = {'AdAccount': 'adaccount.py', 'CustomAudience': 'customaudience.py'}
+NODES = {'AdAccount': 'adaccount.py', 'CustomAudience': 'customaudience.py', 'Permission': 'permission.py'}
 BASE = 'facebook_business/adobjects/'
 
 
