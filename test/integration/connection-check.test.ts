@@ -163,6 +163,17 @@ describe('the connection check', () => {
     } finally {
       await control('facebook')('/ad-accounts/601', { audienceCount: 0 });
     }
+
+    // LinkedIn's cap: 1,000 DMP segments an ad account.
+    const li = await connectedWith('linkedin', ['501']);
+    expect((await control('linkedin')('/ad-accounts/501', { audienceCount: 1_000 })).status).toBe(204);
+    try {
+      const full = byCode((await check(li.key, 'linkedin')).body);
+      expect(full['ad_account_usable:501']).toMatchObject({ ok: false });
+      expect(full['ad_account_usable:501']!.message).toMatch(/1,000 DMP segments/);
+    } finally {
+      await control('linkedin')('/ad-accounts/501', { audienceCount: 0 });
+    }
   });
 
   it('answers 404 not_connected without a connection and 400 naming an unknown partner', async () => {
