@@ -10,17 +10,18 @@ import { Fail } from '../../domain/failures.js';
 import { toRow } from '../../partners/identifiers.js';
 import { PARTNER_REGISTRY } from '../../partners/registry.js';
 import type { Exchange } from '../../src/sandbox/recording.js';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/server.js';
+import type { RunningSandbox } from '../../src/sandbox/server.js';
 import { failureOf } from '../helpers/failures.js';
 import { gated } from '../helpers/gated.js';
 import { partner } from '../helpers/partners.js';
 import { sandboxControl } from '../helpers/sandbox.js';
+import { recordedSandbox } from './recorded.js';
 import { deriveSchema, linkedinChecker } from './examples.js';
 
-const exchanges: Exchange[] = [];
+let exchanges: Exchange[];
 let sandbox: RunningSandbox;
 beforeAll(async () => {
-  sandbox = await startSandbox('127.0.0.1', 0, { rateLimits: false, onExchange: (e) => exchanges.push(e) });
+  ({ sandbox, exchanges } = await recordedSandbox('linkedin'));
 });
 afterAll(async () => {
   await sandbox?.close();
