@@ -87,6 +87,8 @@ describe('npm start', () => {
         timeout: 90_000,
       });
       expect(out).toContain('"status":"connected"');
+      expect(out).toContain('check ok: true');
+      expect(out).toContain('dry run: audience exists false');
       expect(out).toContain('"state":"active"');
       expect(out).toMatch(/synced: 2\b/);
       // Prometheus: the API's own metrics and the worker SDK's, in one scrape.
