@@ -193,7 +193,12 @@ describe('LinkedIn: at most 1,000 DMP segments per ad account (from August 2026)
   it('answers the 1,001st create with 429 SEGMENT_LIMIT_EXCEEDED and no Retry-After, and counts segments in paging.total', async () => {
     const t = await connected();
     await control('/ad-accounts/501', { audienceCount: 999 });
-    const body = { name: 'n', account: 'urn:li:sponsoredAccount:501', type: 'USER', sourcePlatform: LINKEDIN_SANDBOX_SOURCE_PLATFORM };
+    const body = {
+      name: 'n',
+      account: 'urn:li:sponsoredAccount:501',
+      type: 'USER',
+      sourcePlatform: LINKEDIN_SANDBOX_SOURCE_PLATFORM,
+    };
     expect((await segmentsCall(t, { method: 'POST', body })).status).toBe(201); // the 1,000th
     const refused = await segmentsCall(t, { method: 'POST', body: { ...body, name: 'n2' } });
     expect(refused.status).toBe(429);
