@@ -30,7 +30,10 @@ export function guard(state: SandboxState, o: GuardOptions) {
       return;
     }
     const fault = state.takeFault(o.partner);
-    if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+    if (fault?.delayMs) {
+      await new Promise((r) => setTimeout(r, fault.delayMs));
+      if (gone(req)) return;
+    }
     if (fault && fault.status === 429) {
       state.countRejected(o.partner, 429);
       o.throttled(res, fault.retryAfterSeconds);
@@ -46,6 +49,9 @@ export function guard(state: SandboxState, o: GuardOptions) {
       await new Promise((r) =>
         setTimeout(r, random === 'slow' ? state.randomFaults!.slowMs : state.randomFaults!.hangMs),
       );
+      // A caller that gave up meanwhile is gone: nothing is done for it. (Its body may be half
+      // sent; body-parser skips a finished request, so the endpoint would read no body at all.)
+      if (gone(req)) return;
     } else if (random === '429') {
       return void o.throttled(res, 1);
     } else if (random) {
@@ -62,6 +68,9 @@ export function guard(state: SandboxState, o: GuardOptions) {
     next();
   };
 }
+
+/** The caller closed the connection (it timed out): no answer can reach it. */
+const gone = (req: Request): boolean => req.destroyed || !!req.socket?.destroyed;
 
 /** A short, stable name for a token in stats (never the token itself). */
 export function tokenId(token: string): string {
